@@ -1,0 +1,178 @@
+// Lab topologies: a LAN bridge in a switch namespace, and hosts (directors, DR real servers,
+// a client), each in its own network, mount and UTS namespaces, with eth0 on the bridge.
+// Addresses are TEST-NET-2 (198.51.100.0/24) only, and exist only inside these namespaces.
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { check, describe as describeResult, type ExecResult, type ExecSpec, type Kernel } from './kernel';
+
+export type NodeRole = 'director' | 'real' | 'client';
+
+export interface NodeSpec {
+  name: string;
+  role: NodeRole;
+  ip: string;
+  /** Answer HTTP on port 80 with the node's name. Default: true for real servers. */
+  http?: boolean;
+}
+
+export interface TopologySpec {
+  vip: string;
+  prefixLength: number;
+  nodes: NodeSpec[];
+  /** The binary the directors' private OCF directory points at (agents lvs, lvsd). */
+  binary: string;
+}
+
+export interface LabNode extends NodeSpec {
+  /** Network namespace name on the lab kernel. */
+  netns: string;
+  nic: 'eth0';
+  mac: string;
+  /** Pid (on the lab kernel) of the process that holds the node's namespaces. */
+  pid: number;
+  /** The node's private directory on the lab kernel. */
+  dir: string;
+}
+
+export type NodeExec = Omit<ExecSpec, 'argv'>;
+
+const repoRoot = resolve(__dirname, '..');
+const guest = join(__dirname, 'guest');
+export const LAN = { subnet: '198.51.100.0/24', vip: '198.51.100.100', client: '198.51.100.10' };
+
+/** The default lab: N directors (.11…), M real servers (.21…), one client (.10). */
+export function defaultSpec(directors = 2, reals = 2): TopologySpec {
+  const nodes: NodeSpec[] = [{ name: 'client', role: 'client', ip: LAN.client }];
+  for (let i = 1; i <= directors; i++) nodes.push({ name: `d${i}`, role: 'director', ip: `198.51.100.${10 + i}` });
+  for (let i = 1; i <= reals; i++) nodes.push({ name: `r${i}`, role: 'real', ip: `198.51.100.${20 + i}`, http: true });
+  return { vip: LAN.vip, prefixLength: 24, nodes, binary: join(repoRoot, 'dist', 'lvskit') };
+}
+
+export class Topology {
+  private readonly nodes = new Map<string, LabNode>();
+
+  private constructor(
+    readonly kernel: Kernel,
+    readonly spec: TopologySpec,
+    /** Prefix of every namespace of this topology, unique per topology. */
+    readonly prefix: string,
+  ) {}
+
+  static async create(kernel: Kernel, spec: TopologySpec = defaultSpec()): Promise<Topology> {
+    const topo = new Topology(kernel, spec, `lvk${randomBytes(3).toString('hex')}`);
+    try {
+      await topo.build();
+    } catch (err) {
+      await topo.destroy();
+      throw err;
+    }
+    return topo;
+  }
+
+  get switchNs(): string {
+    return `${this.prefix}-sw`;
+  }
+
+  node(name: string): LabNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`no lab node '${name}' (have: ${[...this.nodes.keys()].join(', ')})`);
+    return n;
+  }
+
+  all(role?: NodeRole): LabNode[] {
+    return [...this.nodes.values()].filter((n) => role === undefined || n.role === role);
+  }
+
+  /** Runs a command inside a node's namespaces. */
+  exec(name: string, argv: string[], options: NodeExec = {}): Promise<ExecResult> {
+    const n = this.node(name);
+    return this.kernel.exec({ ...options, argv: ['nsenter', '-t', String(n.pid), '-n', '-m', '-u', '--', ...argv] });
+  }
+
+  /** Like exec, but throws with the command's output unless it exits 0; returns stdout. */
+  async run(name: string, argv: string[], options: NodeExec = {}): Promise<string> {
+    const r = await this.exec(name, argv, options);
+    if (r.code !== 0) throw new Error(`on lab node ${name}: ${describeResult(r)}`);
+    return r.stdout;
+  }
+
+  private async build(): Promise<void> {
+    const k = this.kernel;
+    const { nodes } = this.spec;
+    const nsOf = (name: string) => `${this.prefix}-${name}`;
+    await check(k, {
+      argv: ['ip', '-batch', '-'],
+      stdin: [this.switchNs, ...nodes.map((n) => nsOf(n.name))].map((ns) => `netns add ${ns}\n`).join(''),
+    });
+    // The LAN: a bridge in the switch namespace, one veth per node (eth0 inside the node).
+    const sw = ['link set lo up', 'link add lan0 type bridge', 'link set lan0 up'];
+    for (const n of nodes) {
+      sw.push(`link add ${n.name} type veth peer name eth0 netns ${nsOf(n.name)}`);
+      sw.push(`link set ${n.name} master lan0 up`);
+    }
+    await check(k, { argv: ['ip', '-n', this.switchNs, '-batch', '-'], stdin: sw.map((l) => `${l}\n`).join('') });
+
+    for (const n of nodes) {
+      const netns = nsOf(n.name);
+      const dir = join(k.workdir, netns);
+      const out = await check(k, {
+        argv: ['ip', 'netns', 'exec', netns, 'unshare', '-m', '-u', 'bash', join(guest, 'node.sh'), n.name, n.role, dir, this.spec.binary],
+      });
+      const pid = Number.parseInt(out.trim().split('\n').pop() ?? '', 10);
+      if (!Number.isInteger(pid)) throw new Error(`node.sh for ${n.name} printed no holder pid: ${out}`);
+      await check(k, {
+        argv: ['ip', '-n', netns, '-batch', '-'],
+        stdin: `addr add ${n.ip}/${this.spec.prefixLength} dev eth0\nlink set eth0 up\n`,
+      });
+      const link = await check(k, { argv: ['ip', '-n', netns, '-br', 'link', 'show', 'eth0'] });
+      const mac = /([0-9a-f]{2}(?::[0-9a-f]{2}){5})/.exec(link)?.[1] ?? '';
+      this.nodes.set(n.name, { ...n, netns, nic: 'eth0', mac, pid, dir });
+    }
+
+    for (const n of this.all('real')) await this.makeRealServer(n.name);
+    for (const n of this.all()) if (n.http) await this.startHttp(n.name);
+  }
+
+  /** A DR real server: ARP hidden first, then the VIP on lo (the order a real server needs). */
+  async makeRealServer(name: string): Promise<void> {
+    await this.run(name, [
+      'sysctl', '-q',
+      '-w', 'net.ipv4.conf.all.arp_ignore=1', '-w', 'net.ipv4.conf.all.arp_announce=2',
+      '-w', 'net.ipv4.conf.lo.arp_ignore=1', '-w', 'net.ipv4.conf.lo.arp_announce=2',
+    ]);
+    await this.run(name, ['ip', 'addr', 'add', `${this.spec.vip}/32`, 'dev', 'lo']);
+  }
+
+  /** HTTP on port 80 answering the node's name; returns once it listens. */
+  async startHttp(name: string): Promise<void> {
+    const n = this.node(name);
+    const r = await this.exec(name, ['python3', '-m', 'http.server', '80', '--bind', '0.0.0.0', '--directory', join(n.dir, 'www')], {
+      detach: true,
+      log: join(n.dir, 'http.log'),
+    });
+    if (r.error !== undefined || r.pid === undefined) throw new Error(`cannot start HTTP on ${name}: ${describeResult(r)}`);
+    for (let i = 0; i < 200; i++) {
+      const ss = await this.exec(name, ['ss', '-Hltn', 'sport = :80']);
+      if (ss.stdout.trim() !== '') return;
+      await sleep(50);
+    }
+    throw new Error(`HTTP server on ${name} did not listen on port 80`);
+  }
+
+  /** One line per node: name, role, address, MAC, namespace. */
+  describe(): string {
+    const rows = this.all().map((n) => [n.name, n.role, `${n.ip}/${this.spec.prefixLength}`, n.mac, n.netns, n.http ? 'http:80' : '']);
+    const header = ['node', 'role', 'address', 'mac', 'netns', 'serves'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+    return [line(header), ...rows.map(line)].join('\n');
+  }
+
+  /** Kills every process of this topology and removes its namespaces and files. */
+  async destroy(): Promise<void> {
+    await check(this.kernel, { argv: ['bash', join(guest, 'teardown.sh'), this.prefix] });
+    await this.kernel.exec({ argv: ['rm', '-rf', ...[this.switchNs, ...this.spec.nodes.map((n) => `${this.prefix}-${n.name}`)].map((ns) => join(this.kernel.workdir, ns))] });
+    this.nodes.clear();
+  }
+}
