@@ -1,10 +1,10 @@
 'use strict';
-// Unit tests run under node; lab tests drive dist/lvskit inside the lab (see lab/README.md).
+// Unit tests run under node; test/dist runs the built binary; test/lab drives it inside the lab.
 module.exports = {
   import: 'tsx',
-  spec: ['test/unit/**/*.test.ts', 'test/lab/**/*.test.ts'],
+  require: ['test/support/lab.ts'],
   reporter: './test/support/summary-reporter.cjs',
   timeout: 120000,
-  slow: 5000,
+  slow: 10000,
   exit: true,
 };
