@@ -2,7 +2,7 @@
 import type { AgentDefinition } from '../ocf/agent';
 import { OCF } from '../ocf/codes';
 import { runAgent } from '../ocf/run';
-import { lvsAgent } from './lvs';
+import { lvsAgent } from './lvs/index';
 import { lvsdAgent } from './lvsd';
 
 export const AGENTS: Record<string, AgentDefinition> = { lvs: lvsAgent, lvsd: lvsdAgent };

@@ -1,6 +1,7 @@
 // What an OCF agent declares: parameters, actions and one handler per action.
 // This layer knows the OCF protocol only; it knows nothing about LVS.
 import type { OcfCode } from './codes';
+import type { AgentLog } from './log';
 
 export type ParameterType = 'string' | 'integer' | 'boolean';
 
@@ -31,6 +32,7 @@ export interface OcfContext {
   /** A monitor with interval 0 (or none): pacemaker's probe. */
   isProbe: boolean;
   checkLevel: number;
+  log: AgentLog;
 }
 
 export type ActionHandler = (ctx: OcfContext) => OcfCode | Promise<OcfCode>;

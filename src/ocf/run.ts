@@ -2,6 +2,7 @@
 // an unknown action is 3, a failure prints `ocf-exit-reason:` on stderr and returns its code.
 import type { AgentDefinition, OcfContext } from './agent';
 import { OCF, OcfError, type OcfCode } from './codes';
+import { createLog, startTrace } from './log';
 import { renderMetadata } from './metadata';
 import { checkParameters, readParameters } from './params';
 
@@ -53,11 +54,15 @@ export async function runAgent(
   }
 
   const interval = env.OCF_RESKEY_CRM_meta_interval;
+  const instance = env.OCF_RESOURCE_INSTANCE || agent.name;
+  const log = createLog(agent.name, instance, env);
+  startTrace(agent.name, instance, action, env);
   const ctx: OcfContext = {
     action,
     params: readParameters(agent, env),
-    instance: env.OCF_RESOURCE_INSTANCE || agent.name,
+    instance,
     env,
+    log,
     isProbe: action === 'monitor' && (interval === undefined || interval === '' || interval === '0'),
     checkLevel: Number.parseInt(env.OCF_CHECK_LEVEL ?? env.OCF_RESKEY_OCF_CHECK_LEVEL ?? '0', 10) || 0,
   };
@@ -66,11 +71,14 @@ export async function runAgent(
     if (action !== 'stop') checkParameters(agent, ctx.params);
     return await handler(ctx);
   } catch (err) {
-    if (err instanceof OcfError) {
-      exitReason(io, env, err.reason);
-      return err.code;
-    }
-    exitReason(io, env, `internal error in ${action}: ${err instanceof Error ? err.message : String(err)}`);
-    return OCF.ERR_GENERIC;
+    const [code, reason] =
+      err instanceof OcfError
+        ? [err.code, err.reason]
+        : [OCF.ERR_GENERIC, `internal error in ${action}: ${err instanceof Error ? err.message : String(err)}`];
+    exitReason(io, env, reason);
+    // Pacemaker shows the exit reason; a configured log keeps it with the rest of the story
+    // (on stderr it is already there).
+    if (code !== OCF.NOT_RUNNING && log.sink !== 'stderr') log.error(reason);
+    return code;
   }
 }

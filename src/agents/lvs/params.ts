@@ -1,0 +1,90 @@
+// ocf:heartbeat:lvs parameters: declarations with their defaults, and the check of their syntax.
+// Nothing here touches the system; a bad value stops the action before anything changes.
+import { type Family, ipFamily, isInterfaceName } from '../../net/address';
+import type { ParameterSpec } from '../../ocf/agent';
+import { OCF, OcfError } from '../../ocf/codes';
+import { isTrue } from '../../ocf/params';
+
+export const PARAMETERS: ParameterSpec[] = [
+  { name: 'vip', type: 'string', required: true, unique: true, shortdesc: 'Virtual IP address', longdesc: 'The virtual IP address (IPv4 or IPv6) the clients connect to.' },
+  { name: 'nic', type: 'string', default: 'eth0', shortdesc: 'Network interface for the VIP', longdesc: 'The interface on which the promoted instance holds the virtual IP. Its link is monitored: a promoted instance on a NIC without link fails (9) and gives up its promotion score.' },
+  { name: 'vip_prefix', type: 'integer', shortdesc: 'Prefix length of the VIP on the NIC', longdesc: 'Prefix length the virtual IP gets on the NIC when promoted: 32 for IPv4 and 128 for IPv6 when not set. On lo it is always a host address (/32, /128).' },
+  { name: 'forwarding', type: 'boolean', default: 'false', shortdesc: 'Enable IP forwarding when promoted', longdesc: 'When true, promote sets net.ipv4.conf.all.forwarding (IPv6: net.ipv6.conf.all.forwarding) to 1; demote and stop put back the value found before the first start.' },
+  { name: 'arp_sender', type: 'string', default: 'auto', shortdesc: 'Gratuitous ARP sender', longdesc: "Program that announces the VIP at promote: 'arping' (iputils), 'send_arp' (resource-agents) or 'auto' (arping if installed, else send_arp). IPv6 always uses resource-agents' send_ua." },
+  { name: 'arp_count', type: 'integer', default: '5', shortdesc: 'Gratuitous ARPs at promote', longdesc: 'Number of gratuitous ARPs (IPv6: unsolicited neighbour advertisements) sent at promote, 1 to 100. They are sent in the background: promote does not wait for them.' },
+  { name: 'arp_interval', type: 'integer', default: '200', shortdesc: 'Milliseconds between gratuitous ARPs', longdesc: 'Interval between gratuitous ARPs in milliseconds, 10 to 10000.' },
+  { name: 'arp_mode', type: 'string', default: 'request', shortdesc: 'Gratuitous ARP kind', longdesc: "'request' (unsolicited ARP request) or 'reply' (ARP reply; some switches only accept those)." },
+  { name: 'ipvs_cleanup', type: 'string', default: 'vip', shortdesc: 'IPVS services removed when unpromoted', longdesc: "At start and demote an unpromoted node must never forward DR packets: 'vip' removes the IPVS services of this VIP, 'all' clears the whole IPVS table (what the replaced shell agent did), 'none' leaves the table alone." },
+  { name: 'sync_interface', type: 'string', default: '', shortdesc: 'Interface for IPVS connection sync', longdesc: 'When set, the promoted node runs the IPVS master sync daemon on this interface and every unpromoted node the backup daemon, so that established connections survive a failover. Empty: no sync daemons.' },
+  { name: 'sync_id', type: 'integer', default: '0', shortdesc: 'IPVS sync id', longdesc: 'The sync id (0 to 255) of the IPVS sync daemons; directors of one cluster use the same id.' },
+];
+
+export type ArpSenderChoice = 'auto' | 'send_arp' | 'arping';
+
+export interface LvsConfig {
+  vip: string;
+  family: Family;
+  nic: string;
+  /** Prefix on the NIC. */
+  prefix: number;
+  /** Prefix on lo: a host address. */
+  hostPrefix: number;
+  forwarding: boolean;
+  arpSender: ArpSenderChoice;
+  arpCount: number;
+  arpIntervalMs: number;
+  arpMode: 'request' | 'reply';
+  ipvsCleanup: 'vip' | 'all' | 'none';
+  syncInterface: string | undefined;
+  syncId: number;
+}
+
+function bad(message: string): never {
+  throw new OcfError(OCF.ERR_CONFIGURED, message);
+}
+
+function integerIn(params: Record<string, string>, name: string, min: number, max: number): number {
+  const raw = params[name] ?? '';
+  const n = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) bad(`parameter '${name}' must be an integer from ${min} to ${max}, got '${raw}'`);
+  return n;
+}
+
+function oneOf<T extends string>(params: Record<string, string>, name: string, allowed: readonly T[]): T {
+  const raw = params[name] ?? '';
+  if (!(allowed as readonly string[]).includes(raw)) bad(`parameter '${name}' must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
+function interfaceName(params: Record<string, string>, name: string): string {
+  const raw = params[name] ?? '';
+  if (!isInterfaceName(raw)) bad(`parameter '${name}' is not a valid interface name: '${raw}'`);
+  return raw;
+}
+
+/** Parameter syntax only (validate-all level 0): every value is what its parameter takes. */
+export function parseConfig(params: Record<string, string>): LvsConfig {
+  const vip = params.vip ?? '';
+  const family = ipFamily(vip);
+  if (family === undefined) bad(`parameter 'vip' is not an IPv4 or IPv6 address: '${vip}'`);
+  const hostPrefix = family === 4 ? 32 : 128;
+  const nic = interfaceName(params, 'nic');
+  if (nic === 'lo') bad("parameter 'nic' cannot be lo: the unpromoted instances hold the VIP there");
+  const prefix = params.vip_prefix === undefined ? hostPrefix : integerIn(params, 'vip_prefix', 1, hostPrefix);
+  const sync = params.sync_interface ? interfaceName(params, 'sync_interface') : undefined;
+  return {
+    vip,
+    family,
+    nic,
+    prefix,
+    hostPrefix,
+    forwarding: isTrue(params.forwarding),
+    arpSender: oneOf(params, 'arp_sender', ['auto', 'send_arp', 'arping'] as const),
+    arpCount: integerIn(params, 'arp_count', 1, 100),
+    arpIntervalMs: integerIn(params, 'arp_interval', 10, 10_000),
+    arpMode: oneOf(params, 'arp_mode', ['request', 'reply'] as const),
+    ipvsCleanup: oneOf(params, 'ipvs_cleanup', ['vip', 'all', 'none'] as const),
+    syncInterface: sync,
+    syncId: integerIn(params, 'sync_id', 0, 255),
+  };
+}
