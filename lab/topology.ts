@@ -49,6 +49,26 @@ export function defaultSpec(directors = 2, reals = 2): TopologySpec {
   return { vip: LAN.vip, prefixLength: 24, nodes, binary: join(repoRoot, 'dist', 'lvskit') };
 }
 
+const installed = new WeakMap<Kernel, Map<string, Promise<string>>>();
+
+/** A 0755 copy of `binary` in the kernel's work directory, made once per kernel and binary. */
+function installedBinary(kernel: Kernel, binary: string): Promise<string> {
+  let perKernel = installed.get(kernel);
+  if (!perKernel) installed.set(kernel, (perKernel = new Map()));
+  let copy = perKernel.get(binary);
+  if (!copy) {
+    const dir = join(kernel.workdir, 'bin', String(perKernel.size));
+    copy = (async () => {
+      await check(kernel, { argv: ['mkdir', '-p', dir] });
+      await check(kernel, { argv: ['chmod', '0755', kernel.workdir, join(kernel.workdir, 'bin'), dir] });
+      await check(kernel, { argv: ['install', '-m', '0755', binary, join(dir, 'lvskit')] });
+      return join(dir, 'lvskit');
+    })();
+    perKernel.set(binary, copy);
+  }
+  return copy;
+}
+
 export class Topology {
   private readonly nodes = new Map<string, LabNode>();
 
@@ -60,7 +80,10 @@ export class Topology {
   ) {}
 
   static async create(kernel: Kernel, spec: TopologySpec = defaultSpec()): Promise<Topology> {
-    const topo = new Topology(kernel, spec, `lvk${randomBytes(3).toString('hex')}`);
+    // Agents are run as user nobody too (ocf-tester): point them at a world-readable copy,
+    // whatever the permissions above the checkout are.
+    const binary = await installedBinary(kernel, spec.binary);
+    const topo = new Topology(kernel, { ...spec, binary }, `lvk${randomBytes(3).toString('hex')}`);
     try {
       await topo.build();
     } catch (err) {

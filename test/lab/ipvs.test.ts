@@ -38,8 +38,11 @@ describe('lab: IPVS in a director namespace', function () {
 
   it('runs dist/lvskit inside a director, through its private OCF directory', async () => {
     const agent = '/usr/lib/ocf/resource.d/heartbeat/lvs';
-    const link = await topo.run('d1', ['readlink', agent]);
-    assert.equal(link.trim(), resolve(__dirname, '..', '..', 'dist', 'lvskit'));
+    // The lab points the agent at a 0755 copy of dist/lvskit (user nobody must reach it).
+    const link = (await topo.run('d1', ['readlink', agent])).trim();
+    const same = await topo.exec('d1', ['cmp', link, resolve(__dirname, '..', '..', 'dist', 'lvskit')]);
+    assert.equal(same.code, 0, `${link} is not dist/lvskit: ${same.stdout}`);
+    assert.equal((await topo.run('d1', ['stat', '-c', '%a', link])).trim(), '755');
     const meta = await topo.exec('d1', [agent, 'meta-data']);
     assert.equal(meta.code, 0, meta.stderr);
     assert.match(meta.stdout, /<resource-agent name="lvs"/);
