@@ -122,6 +122,11 @@ function observe(c: LvsConfig): Observed {
 
 /** Sets the score (null deletes it) when it differs from the last one set, or always when forced. */
 function score(a: Agent, state: LvsState | undefined, value: number | null, force = false): void {
+  // Pacemaker always passes its CRM feature set; without it there is no cluster to tell (ocf-tester, by hand).
+  if (!a.ctx.env.OCF_RESKEY_crm_feature_set) {
+    if (a.ctx.action !== 'monitor') a.ctx.log.info(`not run by pacemaker (no OCF_RESKEY_crm_feature_set): promotion score ${value ?? 'deletion'} not set`);
+    return;
+  }
   if (!force && state && state.score === value) return;
   const err = setPromotionScore(value ?? undefined, a.ctx.env);
   if (err) {
