@@ -24,7 +24,8 @@ export interface Announcement {
 export function announceArgs(a: Announcement): string[] {
   switch (a.sender) {
     case 'arping':
-      return [a.mode === 'reply' ? '-A' : '-U', '-c', String(a.count), '-i', String(a.intervalMs / 1000), '-I', a.dev, a.address];
+      // iputils arping takes whole seconds only (Debian 12 rejects '0.2').
+      return [a.mode === 'reply' ? '-A' : '-U', '-c', String(a.count), '-i', String(arpingSeconds(a.intervalMs)), '-I', a.dev, a.address];
     case 'send_arp':
       // hb mode: device src_ip src_hw broadcast netmask; only the first two are used.
       return [...(a.mode === 'reply' ? ['-A'] : []), '-i', String(a.intervalMs), '-r', String(a.count), '-p', a.pidFile, a.dev, a.address, 'auto', 'not_used', 'not_used'];
@@ -33,14 +34,38 @@ export function announceArgs(a: Announcement): string[] {
   }
 }
 
-/** Starts the sender detached; returns its pid. A previous sender for the same pid file is stopped. */
-export function announce(a: Announcement): number | undefined {
+export function arpingSeconds(intervalMs: number): number {
+  return Math.max(1, Math.ceil(intervalMs / 1000));
+}
+
+/** How long promote watches the sender: long enough to see it refuse its arguments. */
+const WATCH_MS = 100;
+
+/**
+ * Starts the sender detached and watches it briefly. Resolves with an error message when it could
+ * not start or exited with an error at once, else undefined (it goes on in the background).
+ * A previous sender for the same pid file is stopped first.
+ */
+export function announce(a: Announcement): Promise<string | undefined> {
   stopAnnouncing(a.pidFile);
-  const child = spawn(a.program, announceArgs(a), { detached: true, stdio: 'ignore' });
-  child.on('error', () => undefined);
-  child.unref();
-  if (child.pid !== undefined) writeFileSync(a.pidFile, `${child.pid}\n`);
-  return child.pid;
+  const argv = [a.program, ...announceArgs(a)];
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = (message: string | undefined) => {
+      clearTimeout(timer);
+      child.removeAllListeners();
+      child.stderr.destroy();
+      child.unref();
+      resolve(message);
+    };
+    const timer = setTimeout(() => done(undefined), WATCH_MS);
+    child.once('error', (err) => done(`${argv.join(' ')}: ${err.message}`));
+    child.once('exit', (code, signal) => done(code === 0 ? undefined : `${argv.join(' ')}: ${signal ?? `exit ${code}`}: ${stderr.trim()}`));
+    // send_arp keeps its own pid file (-p) and kills the process named there: it must not find itself.
+    if (a.sender !== 'send_arp' && child.pid !== undefined) writeFileSync(a.pidFile, `${child.pid}\n`);
+  });
 }
 
 /** Stops a sender still running (a demote right after a promote must not keep announcing). */

@@ -1,7 +1,7 @@
 // ocf:heartbeat:lvs actions, one function each. The role lives in the system itself:
 // VIP on the NIC = promoted (director), VIP on lo with ARP hidden = unpromoted (DR real server).
 import { sameAddress } from '../../net/address';
-import { announce, type Announcement, stopAnnouncing } from '../../net/announce';
+import { announce, type Announcement, arpingSeconds, stopAnnouncing } from '../../net/announce';
 import { addAddress, deleteAddress, linkState, whereIs } from '../../net/ip';
 import { arpKey, readSysctl, writeSysctl } from '../../net/sysctl';
 import { which } from '../../exec/run';
@@ -59,7 +59,8 @@ function arpProgram(ctx: OcfContext, c: LvsConfig): { sender: Announcement['send
     const p = have(ctx, 'send_ua');
     return p ? { sender: 'send_ua', program: p } : undefined;
   }
-  const order: Array<'arping' | 'send_arp'> = c.arpSender === 'auto' ? ['arping', 'send_arp'] : [c.arpSender];
+  // send_arp (resource-agents, IPaddr2's default) spaces ARPs in milliseconds; iputils arping in whole seconds.
+  const order: Array<'arping' | 'send_arp'> = c.arpSender === 'auto' ? ['send_arp', 'arping'] : [c.arpSender];
   for (const sender of order) {
     const program = have(ctx, sender);
     if (program) return { sender, program };
@@ -71,7 +72,7 @@ function arpProgram(ctx: OcfContext, c: LvsConfig): { sender: Announcement['send
 function checkEnvironment(a: Agent, options: { announce?: boolean } = {}): void {
   const { ctx, c } = a;
   const missing = neededPrograms(c).filter((p) => !have(ctx, p));
-  if (options.announce && !arpProgram(ctx, c)) missing.push(c.family === 6 ? 'send_ua' : c.arpSender === 'auto' ? 'arping or send_arp' : c.arpSender);
+  if (options.announce && !arpProgram(ctx, c)) missing.push(c.family === 6 ? 'send_ua' : c.arpSender === 'auto' ? 'send_arp or arping' : c.arpSender);
   const problems = missing.map((p) => `${p} is not installed`);
   if (!linkState(c.nic).exists) problems.push(`interface '${c.nic}' does not exist`);
   if (c.syncInterface && !linkState(c.syncInterface).exists) problems.push(`sync_interface '${c.syncInterface}' does not exist`);
@@ -250,10 +251,10 @@ function toUnpromoted(ctx: OcfContext): OcfCode {
   });
 }
 
-function promote(ctx: OcfContext): OcfCode {
+async function promote(ctx: OcfContext): Promise<OcfCode> {
   const a = agentFor(ctx);
   checkEnvironment(a);
-  return guarded('promote', () => {
+  const sender = guarded('promote', () => {
     const { c } = a;
     const link = linkState(c.nic);
     if (!link.up) {
@@ -266,18 +267,25 @@ function promote(ctx: OcfContext): OcfCode {
     removeAddress(a, 'lo');
     if (c.family === 4) restoreSysctls(state, Object.keys(HIDDEN_ARP));
     if (c.forwarding) setSysctls({ [forwardingKey(c)]: '1' });
-    const sender = arpProgram(ctx, c);
-    if (sender) {
-      announce({ ...sender, address: c.vip, family: c.family, prefix: c.prefix, dev: c.nic, count: c.arpCount, intervalMs: c.arpIntervalMs, mode: c.arpMode, pidFile: announcePidPath(ctx.env, ctx.instance) });
-    } else {
-      ctx.log.error(`no ${c.family === 6 ? 'send_ua' : 'ARP sender'} installed: VIP ${c.vip} not announced`);
-    }
     syncDaemons(a, 'master');
     verify(a, 'promoted');
     score(a, state, SCORE_PROMOTED, true);
-    ctx.log.info(`promote: VIP ${c.vip}/${c.prefix} on ${c.nic}, announced (promoted)`);
-    return OCF.SUCCESS;
+    return arpProgram(ctx, c);
   });
+  const { c } = a;
+  // The address is in place: announce it, without waiting for the whole series.
+  if (!sender) {
+    ctx.log.error(`no ${c.family === 6 ? 'send_ua' : 'ARP sender'} installed: VIP ${c.vip} not announced`);
+  } else {
+    if (sender.sender === 'arping' && c.arpIntervalMs % 1000 !== 0) {
+      ctx.log.warn(`iputils arping takes whole seconds: arp_interval ${c.arpIntervalMs} ms sent as ${arpingSeconds(c.arpIntervalMs)} s`);
+    }
+    const failed = await announce({ ...sender, address: c.vip, family: c.family, prefix: c.prefix, dev: c.nic, count: c.arpCount, intervalMs: c.arpIntervalMs, mode: c.arpMode, pidFile: announcePidPath(ctx.env, ctx.instance) });
+    // As IPaddr2: the VIP is up, so a failed announcement is logged, not a failed promote.
+    if (failed) ctx.log.error(`gratuitous ARP failed: ${failed}`);
+  }
+  ctx.log.info(`promote: VIP ${c.vip}/${c.prefix} on ${c.nic} (promoted)`);
+  return OCF.SUCCESS;
 }
 
 function stop(ctx: OcfContext): OcfCode {
