@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 packages=(
   user-mode-linux ipvsadm iproute2 kmod util-linux procps psmisc curl python3
   pacemaker corosync pcs resource-agents ldirectord keepalived
-  iputils-arping libxml2-utils hyperfine
+  iputils-arping libxml2-utils hyperfine time
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -38,8 +38,8 @@ export function arpingSeconds(intervalMs: number): number {
   return Math.max(1, Math.ceil(intervalMs / 1000));
 }
 
-/** How long promote watches the sender: long enough to see it refuse its arguments. */
-const WATCH_MS = 100;
+/** How long promote watches the sender: arping and send_arp refuse bad arguments within 2-3 ms. */
+const WATCH_MS = 20;
 
 /**
  * Starts the sender detached and watches it briefly. Resolves with an error message when it could

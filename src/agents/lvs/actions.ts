@@ -2,7 +2,7 @@
 // VIP on the NIC = promoted (director), VIP on lo with ARP hidden = unpromoted (DR real server).
 import { sameAddress } from '../../net/address';
 import { announce, type Announcement, arpingSeconds, stopAnnouncing } from '../../net/announce';
-import { addAddress, deleteAddress, linkState, whereIs } from '../../net/ip';
+import { addAddress, deleteAddress, type InterfaceAddress, linkState, whereIs } from '../../net/ip';
 import { arpKey, readSysctl, writeSysctl } from '../../net/sysctl';
 import { which } from '../../exec/run';
 import * as ipvs from '../../ipvs/ipvsadm';
@@ -167,15 +167,16 @@ function restoreSysctls(state: LvsState, keys: string[]): void {
   setSysctls(values);
 }
 
-function ensureAddress(a: Agent, dev: string, prefix: number): void {
-  const present = whereIs(a.c.vip, a.c.family).filter((x) => x.ifname === dev);
-  if (present.some((x) => x.prefix === prefix) && present.length === 1) return;
+/** `at` is where the VIP was before the transition (one listing for all its steps). */
+function ensureAddress(a: Agent, at: InterfaceAddress[], dev: string, prefix: number): void {
+  const present = at.filter((x) => x.ifname === dev);
+  if (present.length === 1 && present[0]!.prefix === prefix) return;
   for (const x of present) deleteAddress(dev, a.c.vip, x.prefix, a.c.family);
   addAddress(dev, a.c.vip, prefix, a.c.family);
 }
 
-function removeAddress(a: Agent, dev: string): void {
-  for (const x of whereIs(a.c.vip, a.c.family).filter((y) => y.ifname === dev)) deleteAddress(dev, a.c.vip, x.prefix, a.c.family);
+function removeAddress(a: Agent, at: InterfaceAddress[], dev: string): void {
+  for (const x of at.filter((y) => y.ifname === dev)) deleteAddress(dev, a.c.vip, x.prefix, a.c.family);
 }
 
 function cleanIpvs(a: Agent): void {
@@ -238,8 +239,9 @@ function toUnpromoted(ctx: OcfContext): OcfCode {
     const state = beginState(a);
     stopAnnouncing(announcePidPath(ctx.env, ctx.instance));
     if (c.family === 4) setSysctls(HIDDEN_ARP);
-    ensureAddress(a, 'lo', c.hostPrefix);
-    removeAddress(a, c.nic);
+    const at = whereIs(c.vip, c.family);
+    ensureAddress(a, at, 'lo', c.hostPrefix);
+    removeAddress(a, at, c.nic);
     if (c.forwarding) restoreSysctls(state, [forwardingKey(c)]);
     cleanIpvs(a);
     syncDaemons(a, 'backup');
@@ -263,8 +265,9 @@ async function promote(ctx: OcfContext): Promise<OcfCode> {
     }
     const state = beginState(a);
     // On the NIC first, then off lo: no moment without the VIP.
-    ensureAddress(a, c.nic, c.prefix);
-    removeAddress(a, 'lo');
+    const at = whereIs(c.vip, c.family);
+    ensureAddress(a, at, c.nic, c.prefix);
+    removeAddress(a, at, 'lo');
     if (c.family === 4) restoreSysctls(state, Object.keys(HIDDEN_ARP));
     if (c.forwarding) setSysctls({ [forwardingKey(c)]: '1' });
     syncDaemons(a, 'master');
@@ -305,8 +308,9 @@ function stop(ctx: OcfContext): OcfCode {
     return OCF.SUCCESS;
   }
   return guarded('stop', () => {
-    removeAddress(a, c.nic);
-    removeAddress(a, 'lo');
+    const at = whereIs(c.vip, c.family);
+    removeAddress(a, at, c.nic);
+    removeAddress(a, at, 'lo');
     if (c.syncInterface && have(ctx, 'ipvsadm')) syncDaemons(a, undefined);
     const state = loadState(a.statePath);
     if (state) restoreSysctls(state, Object.keys(state.saved));
