@@ -17,6 +17,7 @@ import {
   setSysctls,
   show,
   snapshot,
+  announcementDone,
   stateFiles,
   syncDaemons,
   sysctls,
@@ -464,6 +465,8 @@ describe('ocf:heartbeat:lvs: bad input changes nothing', function () {
     await expectRc(t, 'd1', 'start', OCF.SUCCESS);
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS);
     try {
+      // The ARP sender's pid file goes when it finishes: snapshot a settled system.
+      await announcementDone(t, 'd1');
       const before = await snapshot(t, 'd1');
       const r1 = await expectRc(t, 'd1', 'demote', OCF.ERR_CONFIGURED, { params: { nic: '$(id)' } });
       assertReason(r1.stderr, ['nic', '$(id)'], 'demote');

@@ -140,6 +140,11 @@ export async function snapshot(topo: Topology, node: string): Promise<Record<str
   };
 }
 
+/** Waits until promote's gratuitous ARPs are all sent (their sender removes its pid file when done). */
+export function announcementDone(topo: Topology, node: string): Promise<void> {
+  return waitFor(`the gratuitous ARP sender on ${node} to finish`, async () => !(await stateFiles(topo, node)).some((f) => f.endsWith('.announce.pid')));
+}
+
 // ---- lab chores -----------------------------------------------------------------------------------
 
 /** Puts a director back to a plain, stopped state by hand, whatever a failed test left behind. */
