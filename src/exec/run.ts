@@ -49,6 +49,15 @@ export function failure(argv: string[], r: RunResult): string {
   return `${argv.join(' ')}: ${why}${detail ? `: ${detail}` : ''}`;
 }
 
+export class CommandError extends Error {}
+
+/** Runs a program that must succeed; returns its stdout, or throws a CommandError saying how it failed. */
+export function output(file: string, args: string[], options: RunOptions = {}): string {
+  const r = run(file, args, options);
+  if (r.code !== 0) throw new CommandError(failure([file, ...args], r));
+  return r.stdout;
+}
+
 const SYSTEM_DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/libexec/heartbeat'];
 
 /** Absolute path of an executable, searched in PATH then the system directories; undefined if absent. */

@@ -1,5 +1,5 @@
 // The kernel's IPVS table through ipvsadm(8): the only place that knows ipvsadm's syntax.
-import { failure, run } from '../exec/run';
+import { output } from '../exec/run';
 
 export type Protocol = 'tcp' | 'udp' | 'fwmark';
 
@@ -9,12 +9,8 @@ export interface ServiceKey {
   target: string;
 }
 
-export class IpvsError extends Error {}
-
 function ipvsadm(args: string[]): string {
-  const r = run('ipvsadm', args);
-  if (r.code !== 0) throw new IpvsError(failure(['ipvsadm', ...args], r));
-  return r.stdout;
+  return output('ipvsadm', args);
 }
 
 const FLAG: Record<string, Protocol> = { '-t': 'tcp', '-u': 'udp', '-f': 'fwmark' };

@@ -1,6 +1,6 @@
 // Addresses and links through ip(8) and sysfs. One `ip -j addr` call reads every address at once.
 import { existsSync, readFileSync } from 'node:fs';
-import { failure, run } from '../exec/run';
+import { output } from '../exec/run';
 import { type Family, sameAddress } from './address';
 
 export interface InterfaceAddress {
@@ -9,12 +9,8 @@ export interface InterfaceAddress {
   prefix: number;
 }
 
-export class IpError extends Error {}
-
 function ip(args: string[]): string {
-  const r = run('ip', args);
-  if (r.code !== 0) throw new IpError(failure(['ip', ...args], r));
-  return r.stdout;
+  return output('ip', args);
 }
 
 interface IpJsonLink {
