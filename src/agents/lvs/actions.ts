@@ -12,8 +12,8 @@ import { OCF, OcfError, type OcfCode } from '../../ocf/codes';
 import { type LvsConfig, parseConfig } from './params';
 import { announcePidPath, loadState, type LvsState, removeState, saveState, statePath } from './state';
 
-export const SCORE_UNPROMOTED = 5;
-export const SCORE_PROMOTED = 10;
+const SCORE_UNPROMOTED = 5;
+const SCORE_PROMOTED = 10;
 
 /** sysctls of a DR real server: answer ARP only for addresses of the receiving interface, announce the best local address. */
 const HIDDEN_ARP: Record<string, string> = {
@@ -88,7 +88,6 @@ interface Observed {
   role: Role;
   /** Set when the system is in no clean role. */
   broken?: string;
-  nicPrefix?: number;
   linkUp: boolean;
   linkState: string;
 }
@@ -104,8 +103,8 @@ function observe(c: LvsConfig): Observed {
   const onLo = at.find((x) => x.ifname === 'lo');
   const link = linkState(c.nic);
   const base = { linkUp: link.up, linkState: link.operstate };
-  if (onNic && onLo) return { ...base, role: 'promoted', nicPrefix: onNic.prefix, broken: `VIP ${c.vip} is on both ${c.nic} and lo` };
-  if (onNic) return { ...base, role: 'promoted', nicPrefix: onNic.prefix };
+  if (onNic && onLo) return { ...base, role: 'promoted', broken: `VIP ${c.vip} is on both ${c.nic} and lo` };
+  if (onNic) return { ...base, role: 'promoted' };
   if (!onLo) return { ...base, role: 'stopped' };
   if (c.family === 4) {
     // Effective values on the NIC are the max of all and the NIC (ip-sysctl.rst).
@@ -315,7 +314,8 @@ function stop(ctx: OcfContext): OcfCode {
     const state = loadState(a.statePath);
     if (state) restoreSysctls(state, Object.keys(state.saved));
     verify(a, 'stopped');
-    score(a, state, null, true);
+    // No state to update: it is removed right after.
+    score(a, undefined, null, true);
     removeState(a.statePath);
     ctx.log.info(`stop: VIP ${c.vip} removed, sysctls restored`);
     return OCF.SUCCESS;
