@@ -1,7 +1,7 @@
 // Builds dist/lvskit: one esbuild bundle, embedded as a Node single executable application
 // into the pinned runtime of packaging/sea (the blob must come from that very binary).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -25,7 +25,8 @@ function ensureRuntime(): void {
 
 async function bundle(): Promise<string> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  const out = join(buildDir, 'lvskit.cjs');
+  // Per-process names: two builds at once (several engineers, one checkout) must not mix their files.
+  const out = join(buildDir, `lvskit.${process.pid}.cjs`);
   await build({
     entryPoints: [join(root, 'src', 'cli.ts')],
     bundle: true,
@@ -44,8 +45,8 @@ async function bundle(): Promise<string> {
 }
 
 async function inject(bundlePath: string): Promise<string> {
-  const blob = join(buildDir, 'lvskit.blob');
-  const config = join(buildDir, 'sea-config.json');
+  const blob = join(buildDir, `lvskit.${process.pid}.blob`);
+  const config = join(buildDir, `sea-config.${process.pid}.json`);
   writeFileSync(config, JSON.stringify({
     main: bundlePath,
     output: blob,
@@ -55,7 +56,7 @@ async function inject(bundlePath: string): Promise<string> {
   }, null, 2));
   execFileSync(runtime, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
 
-  const tmp = join(distDir, '.lvskit.tmp');
+  const tmp = join(distDir, `.lvskit.${process.pid}.tmp`);
   copyFileSync(runtime, tmp);
   chmodSync(tmp, 0o755);
   // postject's CommonJS API; its LIEF warnings about '.note.100' are harmless.
@@ -64,6 +65,7 @@ async function inject(bundlePath: string): Promise<string> {
   await postject.inject(tmp, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
   const final = join(distDir, 'lvskit');
   renameSync(tmp, final);
+  for (const f of [blob, config, bundlePath]) rmSync(f, { force: true });
   return final;
 }
 
