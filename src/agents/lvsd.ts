@@ -1,25 +1,113 @@
-// ocf:heartbeat:lvsd, which runs the health checker (lvsd) beside the promoted lvs instance.
-// Skeleton: parameters and meta-data are in place; the actions arrive with the checker issue.
-import type { AgentDefinition } from '../ocf/agent';
+// ocf:heartbeat:lvsd: runs lvsd, the health checker, beside the promoted lvs instance.
+// Parameters first, then meta-data, then one function per action; the checker itself is loaded
+// only by the actions that need it, so meta-data stays cheap.
+import { rmSync } from 'node:fs';
+import type { AgentDefinition, OcfContext } from '../ocf/agent';
+import { OCF, OcfError, type OcfCode } from '../ocf/codes';
+import { which } from '../exec/run';
 import { VERSION } from '../version';
-import { notYet } from './not-yet';
 
-const pending = notYet('lvsd');
+const DEFAULT_CONFIG = '/etc/ha.d/ldirectord.cf';
+
+function pidFile(ctx: OcfContext): string {
+  return `${ctx.env.HA_RSCTMP || '/run/resource-agents'}/lvsd-${ctx.instance}.pid`;
+}
+
+/** Milliseconds pacemaker gives this action, less a margin to answer in. */
+function budgetMs(ctx: OcfContext, fallbackSeconds: number): number {
+  const t = Number(ctx.env.OCF_RESKEY_CRM_meta_timeout);
+  return Math.max(2000, (Number.isFinite(t) && t > 0 ? t : fallbackSeconds * 1000) - 2000);
+}
+
+/** The configuration, parsed and checked; problems become ERR_CONFIGURED with the first one as reason. */
+async function configuration(ctx: OcfContext): Promise<import('../checker/config/model').CheckerConfig> {
+  const { readConfiguration } = await import('../checker/daemon');
+  const { ConfigError } = await import('../checker/config/errors');
+  try {
+    return readConfiguration(ctx.params.configfile!);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      const first = err.problems[0];
+      const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more problem(s))` : '';
+      const code = first && first.line === 0 && ctx.isProbe ? OCF.NOT_RUNNING : OCF.ERR_CONFIGURED;
+      throw new OcfError(code, `${err.message.split('\n')[0]}${more}`);
+    }
+    throw new OcfError(OCF.ERR_CONFIGURED, (err as Error).message);
+  }
+}
+
+function requireIpvsadm(ctx: OcfContext): void {
+  if (!which('ipvsadm', ctx.env)) throw new OcfError(OCF.ERR_INSTALLED, 'ipvsadm is not installed (package ipvsadm)');
+}
+
+async function lvsdStart(ctx: OcfContext): Promise<OcfCode> {
+  requireIpvsadm(ctx);
+  await configuration(ctx);
+  if ((await lvsdMonitor(ctx)) === OCF.SUCCESS) return OCF.SUCCESS;
+  const { startDetached } = await import('../checker/process');
+  const extra = ctx.params.metrics ? ['--metrics', ctx.params.metrics] : [];
+  const r = await startDetached(ctx.params.configfile!, pidFile(ctx), budgetMs(ctx, 20), extra);
+  if (!r.ok) throw new OcfError(OCF.ERR_GENERIC, r.reason ?? 'lvsd did not start');
+  ctx.log.info(`lvsd started with pid ${r.pid} for ${ctx.params.configfile}`);
+  return OCF.SUCCESS;
+}
+
+async function lvsdStop(ctx: OcfContext): Promise<OcfCode> {
+  const { checkerState, stopChecker } = await import('../checker/process');
+  const running = checkerState(pidFile(ctx), ctx.params.configfile!);
+  if (running.state === 'running') {
+    const how = await stopChecker(running.pid, budgetMs(ctx, 20));
+    if (how === 'killed') ctx.log.warn(`lvsd (pid ${running.pid}) did not stop in time and was killed; its cleanstop may be incomplete`);
+    else ctx.log.info(`lvsd (pid ${running.pid}) stopped`);
+  }
+  rmSync(pidFile(ctx), { force: true });
+  return OCF.SUCCESS;
+}
+
+async function lvsdMonitor(ctx: OcfContext): Promise<OcfCode> {
+  const { checkerState } = await import('../checker/process');
+  const running = checkerState(pidFile(ctx), ctx.params.configfile!);
+  if (running.state !== 'running') return OCF.NOT_RUNNING;
+  if (ctx.checkLevel >= 10) {
+    // Deeper: the checker must still be working, not only alive (its status file is its heartbeat).
+    const { readStatus, statusPath } = await import('../checker/status');
+    const s = readStatus(statusPath(ctx.params.configfile!));
+    const age = s ? Date.now() - Date.parse(s.updatedAt) : Infinity;
+    if (!s || s.pid !== running.pid || age > 60_000) {
+      throw new OcfError(OCF.ERR_GENERIC, `lvsd (pid ${running.pid}) has not reported for ${Math.round(age / 1000)} s`);
+    }
+  }
+  return OCF.SUCCESS;
+}
+
+async function lvsdValidate(ctx: OcfContext): Promise<OcfCode> {
+  requireIpvsadm(ctx);
+  await configuration(ctx);
+  return OCF.SUCCESS;
+}
 
 export const lvsdAgent: AgentDefinition = {
   name: 'lvsd',
   version: VERSION,
   shortdesc: 'LVS health checker (ldirectord-compatible)',
   longdesc:
-    'Runs lvsd, which reads an ldirectord configuration file, checks the real servers and keeps the IPVS ' +
-    'table of this director in line with their health.',
+    'Runs lvsd, which reads an ldirectord configuration file, checks the real servers concurrently and keeps the IPVS ' +
+    'table of this director in line with their health. Colocate it with the promoted instance of ocf:heartbeat:lvs.',
   parameters: [
     {
       name: 'configfile',
       type: 'string',
-      default: '/etc/ha.d/ldirectord.cf',
+      default: DEFAULT_CONFIG,
+      unique: true,
       shortdesc: 'Configuration file',
-      longdesc: 'The ldirectord configuration file lvsd reads.',
+      longdesc: 'The ldirectord configuration file lvsd reads (ldirectord.cf syntax, plus lvsd directives).',
+    },
+    {
+      name: 'metrics',
+      type: 'string',
+      default: '',
+      shortdesc: 'Prometheus listen address',
+      longdesc: 'host:port on which lvsd serves /metrics; overrides the metrics directive. Empty: as the file says.',
     },
   ],
   actions: [
@@ -30,9 +118,9 @@ export const lvsdAgent: AgentDefinition = {
     { name: 'meta-data', timeout: 5 },
   ],
   handlers: {
-    start: pending,
-    stop: pending,
-    monitor: pending,
-    'validate-all': pending,
+    start: lvsdStart,
+    stop: lvsdStop,
+    monitor: lvsdMonitor,
+    'validate-all': lvsdValidate,
   },
 };

@@ -1,6 +1,7 @@
 // `lvskit <subcommand>`: the command-line interface when the binary runs under its own name.
 import { Command, CommanderError, Option } from 'commander';
 import { LvskitError, NotImplementedError } from '../errors';
+import type { RawOptions } from '../pcs/options';
 import { versionLine } from '../version';
 
 interface Outcome {
@@ -29,36 +30,59 @@ function buildProgram(outcome: Outcome): Command {
     .command('checker')
     .description('run lvsd, the ldirectord-compatible health checker, in the foreground')
     .option('-c, --config <file>', 'ldirectord configuration file', '/etc/ha.d/ldirectord.cf')
-    .option('-t, --test-config', 'check the configuration file and exit')
-    .action(() => {
-      throw new NotImplementedError('lvskit checker');
+    .option('-t, --test-config', 'check the configuration file and exit (0 valid, 1 not)')
+    .option('-d, --debug', 'log to stderr, debug messages included')
+    .option('--metrics <host:port>', 'serve Prometheus metrics here (overrides the metrics directive)')
+    .addOption(new Option('--pid-file <file>', 'write the pid here and remove it at exit').hideHelp())
+    .addOption(new Option('--detached', 'started by ldirectord or the OCF agent: log to the logfile').hideHelp())
+    .action(async (opts: { config: string; testConfig?: boolean; debug?: boolean; metrics?: string; pidFile?: string; detached?: boolean }) => {
+      const { runChecker } = await import('../checker/cli');
+      outcome.code = await runChecker(opts);
     });
 
   program
     .command('bootstrap')
     .description('print or run the pcs commands that build the director cluster')
+    .option('--nodes <names>', 'the cluster nodes, comma-separated (required)')
+    .option('--name <name>', 'cluster name (default: lvs)')
+    .option('--vip <addr>', 'virtual IP address (required)')
+    .option('--nic <ifname>', 'interface of the VIP on the promoted director (default: eth0)')
+    .option('--vip-prefix <n>', 'prefix length of the VIP on the NIC (default: 32, IPv6 128)')
+    .option('--sync-interface <ifname>', 'interface for IPVS connection sync (default: none)')
+    .option('--config <file>', 'checker configuration file, --checker ocf (default: /etc/ha.d/ldirectord.cf)')
+    .option('--stickiness <score>', 'resource-stickiness default (default: 100)')
+    .option('--no-stonith', 'turn fencing off (warns: two directors can end up promoted)')
+    .addOption(new Option('--checker <kind>', 'how pacemaker runs the checker (default: ocf)').choices(['ocf', 'systemd']))
+    .option('--pcs-version <X.Y>', 'pcs version to write commands for, instead of asking pcs --version')
     .addOption(new Option('--dry-run', 'print the commands (default)').conflicts('apply'))
-    .option('--apply', 'run the commands')
-    .action(() => {
-      throw new NotImplementedError('lvskit bootstrap');
+    .option('--apply', 'run the commands, skipping what is already done')
+    .action(async (opts: RawOptions) => {
+      const { runBootstrap } = await import('../pcs/bootstrap');
+      outcome.code = await runBootstrap(opts);
     });
 
   program
     .command('install')
-    .description('install the binary, the OCF agent names and the systemd units')
-    .option('--prefix <dir>', 'installation prefix', '/usr')
-    .option('--uninstall', 'remove what install put in place')
-    .action(() => {
-      throw new NotImplementedError('lvskit install');
+    .description('install the binary, the OCF agent names (ocf:heartbeat:lvs, lvsd) and the systemd units')
+    .option('--prefix <dir>', 'installation prefix: PREFIX/sbin/lvskit, PREFIX/lib/ocf (unless OCF_ROOT is set), PREFIX/lib/systemd/system (/lib/systemd/system for /usr)', '/usr')
+    .addOption(new Option('--uninstall', 'remove what install put in place (listed in PREFIX/share/lvskit/installed.txt)').conflicts(['force', 'ldirectordName']))
+    .option('--force', "replace files that are not lvskit's (moved to PREFIX/share/lvskit/replaced, put back by --uninstall)")
+    .option('--ldirectord-name', 'also install the name PREFIX/sbin/ldirectord (the ldirectord command line)')
+    .addHelpText('after', '\nEnvironment:\n  OCF_ROOT  root of the OCF agents (default /usr/lib/ocf, with --prefix: PREFIX/lib/ocf)')
+    .action(async (opts: { prefix: string; uninstall?: boolean; force?: boolean; ldirectordName?: boolean }) => {
+      const { installCommand } = await import('../install/index');
+      outcome.code = await installCommand({ prefix: opts.prefix, uninstall: opts.uninstall === true, force: opts.force === true, ldirectord: opts.ldirectordName === true });
     });
 
   program
     .command('realserver')
     .description('configure this host as a DR real server for a VIP')
-    .argument('<state>', 'up or down')
-    .requiredOption('--vip <addr>', 'virtual IP address')
-    .action(() => {
-      throw new NotImplementedError('lvskit realserver');
+    .argument('<action>', 'up (hide ARP, then the VIP on lo), down (undo it, restoring the sysctls) or status (exit 0 when configured, 3 when not)')
+    .requiredOption('--vip <addr>', 'virtual IP address (IPv4 or IPv6)')
+    .option('--prefix-length <n>', 'prefix length of the VIP on lo; only the host prefix (32, IPv6 128) is accepted')
+    .action(async (action: string, opts: { vip: string; prefixLength?: string }) => {
+      const { realServerCommand } = await import('../realserver/realserver');
+      outcome.code = realServerCommand(action, opts);
     });
 
   program

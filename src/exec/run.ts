@@ -1,6 +1,6 @@
 // Runs programs with argument arrays (never a shell) and bounded time, for short-lived actions.
 // node:child_process, not execa: an OCF action pays for every millisecond of start-up.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 
@@ -72,4 +72,39 @@ export function which(name: string, env: NodeJS.ProcessEnv = process.env): strin
     }
   }
   return undefined;
+}
+
+/** run() without blocking the event loop: for the checker, whose timers must keep running. */
+export function runAsync(file: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      resolve({ code: null, stdout: '', stderr: '', error: (err as Error).message });
+      return;
+    }
+    const out: Buffer[] = [];
+    const errs: Buffer[] = [];
+    let error: string | undefined;
+    const timer = setTimeout(() => {
+      error = `timed out after ${options.timeoutMs ?? 10_000} ms`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 10_000);
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => errs.push(b));
+    child.on('error', (err) => {
+      error ??= err.message;
+    });
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(options.input ?? '');
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const result: RunResult = { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') };
+      if (error) result.error = error;
+      tracer?.([file, ...args], result, Date.now() - started);
+      resolve(result);
+    });
+  });
 }

@@ -1,0 +1,221 @@
+// lvsd as a process: loads the configuration, runs the engine, and answers signals (HUP reloads,
+// TERM stops with cleanstop), autoreload, the pid and status files, and the metrics listener.
+import { createHash } from 'node:crypto';
+import { accessSync, constants, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { Server } from 'node:http';
+import { basename } from 'node:path';
+import { which } from '../exec/run';
+import { IpvsadmBackend } from '../ipvs/table';
+import { Alerts, appendMonitorfile, runFallbackCommand } from './alerts';
+import { ConfigError } from './config/errors';
+import type { CheckerConfig } from './config/model';
+import { loadConfig } from './config/parse';
+import { describeVirtual, Engine, type LogLevel } from './engine';
+import { chooseTarget, createLogger, type Logger } from './log';
+import { renderMetrics, serveMetrics, type ProcessCounters } from './metrics';
+import { snapshot, statusPath, writeStatus, type CheckerStatus } from './status';
+
+export interface DaemonOptions {
+  configFile: string;
+  /** Log to stderr (ldirectord -d). */
+  debug: boolean;
+  /** Started by `ldirectord start` or the OCF agent: stdio is closed, log to the logfile. */
+  detached: boolean;
+  pidFile?: string;
+  statusFile?: string;
+  /** Overrides the metrics directive. */
+  metrics?: string;
+}
+
+/** Reads and checks a configuration; the error lists every problem with file and line. */
+export function readConfiguration(file: string): CheckerConfig {
+  return loadConfig(file);
+}
+
+function fileDigest(file: string): string | undefined {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  let config: CheckerConfig;
+  try {
+    config = readConfiguration(opts.configFile);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`lvsd: ${msg}\n`);
+    if (opts.detached) createLogger(chooseTarget('/var/log/ldirectord.log', { debug: false, detached: true }), basename(opts.configFile))('error', msg);
+    return err instanceof ConfigError ? err.exitCode : 1;
+  }
+  const name = basename(opts.configFile);
+  const counters: ProcessCounters = { checks: 0, errors: 0, reloads: 0 };
+  const makeLog = (c: CheckerConfig): Logger => {
+    const base = createLogger(chooseTarget(c.globals.logfile, { debug: opts.debug, detached: opts.detached }), name, opts.debug ? 'debug' : 'info');
+    return (level: LogLevel, message: string) => {
+      if (level === 'error') counters.errors++;
+      base(level, message);
+    };
+  };
+  let log = makeLog(config);
+  for (const w of config.warnings) log('warning', w);
+
+  const ipvsadm = which('ipvsadm');
+  if (!ipvsadm) {
+    log('error', 'Can not find ipvsadm (install the ipvsadm package)');
+    return 1;
+  }
+  const alerts = new Alerts((l, m) => log(l, m));
+  const engine = new Engine(config, new IpvsadmBackend(ipvsadm), {
+    log: (l, m) => log(l, m),
+    checked: (check, result) => {
+      counters.checks++;
+      for (const { virtual } of check.members) {
+        if (virtual.monitorfile) appendMonitorfile(virtual.monitorfile, `${check.label} ${describeVirtual(virtual)} ${result.kind}`, result.up, result.detail, log);
+      }
+      statusSoon();
+    },
+    transition: (virtual, real, to) => alerts.realChanged(virtual, `${real.address}:${real.port}`, to, describeVirtual(virtual)),
+    fallback: (virtual, active) => {
+      log('info', `${active ? 'Added' : 'Deleted'} fallback server for ${describeVirtual(virtual)}`);
+      runFallbackCommand(virtual, active, log);
+    },
+    reconciled: () => statusSoon(),
+  });
+
+  const startedAt = new Date().toISOString();
+  let state: CheckerStatus['state'] = 'starting';
+  const statusFile = opts.statusFile ?? statusPath(opts.configFile);
+  let statusTimer: NodeJS.Timeout | undefined;
+  const writeNow = () => {
+    statusTimer = undefined;
+    try {
+      writeStatus(statusFile, snapshot(engine, { pid: process.pid, config: opts.configFile, state, startedAt }));
+    } catch (err) {
+      log('warning', `cannot write status file ${statusFile}: ${(err as Error).message}`);
+    }
+  };
+  // At most one status write per second, whatever the number of reals.
+  function statusSoon(): void {
+    statusTimer ??= setTimeout(writeNow, 1000);
+  }
+  // A heartbeat even when nothing changes: the OCF monitor reads its age.
+  const heartbeat = setInterval(writeNow, Math.max(1000, config.globals.checkinterval * 1000));
+
+  if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
+  log('info', `Starting lvsd (ldirectord-compatible) with pid ${process.pid} for ${opts.configFile}`);
+
+  let metricsServer: Server | undefined;
+  const openMetrics = async (c: CheckerConfig) => {
+    const listen = opts.metrics ?? c.globals.metrics;
+    metricsServer?.close();
+    metricsServer = undefined;
+    if (!listen) return;
+    try {
+      metricsServer = await serveMetrics(listen, () =>
+        renderMetrics(snapshot(engine, { pid: process.pid, config: opts.configFile, state, startedAt }), counters),
+      );
+    } catch (err) {
+      log('error', (err as Error).message);
+    }
+  };
+
+  let stopping: Promise<number> | undefined;
+  let digest = fileDigest(opts.configFile);
+  let reloading = Promise.resolve();
+
+  const reload = (why: string) => {
+    reloading = reloading.then(async () => {
+      if (stopping) return;
+      let next: CheckerConfig;
+      try {
+        next = readConfiguration(opts.configFile);
+      } catch (err) {
+        log('error', `${why}: keeping the running configuration: ${(err as Error).message}`);
+        return;
+      }
+      state = 'reloading';
+      alerts.state = 'reloading';
+      log('info', `${why}: reloading ${opts.configFile}`);
+      for (const w of next.warnings) log('warning', w);
+      log = makeLog(next);
+      await engine.reload(next);
+      counters.reloads++;
+      if ((opts.metrics ?? next.globals.metrics) !== (opts.metrics ?? config.globals.metrics)) await openMetrics(next);
+      config = next;
+      state = 'running';
+      alerts.state = 'running';
+      writeNow();
+    });
+  };
+
+  // autoreload and callback: the file is compared by content, checked every second.
+  const watcher = setInterval(() => {
+    let changed = false;
+    try {
+      statSync(opts.configFile);
+      const d = fileDigest(opts.configFile);
+      changed = d !== undefined && d !== digest;
+      if (changed) digest = d;
+    } catch {
+      return;
+    }
+    if (!changed) return;
+    if (config.globals.callback) {
+      try {
+        accessSync(config.globals.callback, constants.X_OK);
+        spawn(config.globals.callback, [opts.configFile], { stdio: 'ignore' }).on('error', (e) => log('error', `callback: ${e.message}`));
+      } catch {
+        log('warning', `callback ${config.globals.callback} is not executable`);
+      }
+    }
+    if (config.globals.autoreload) reload('configuration file changed');
+  }, 1000);
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      stopping ??= (async () => {
+        state = 'stopping';
+        alerts.state = 'stopping';
+        log('info', `${signal}: stopping`);
+        clearInterval(watcher);
+        clearInterval(heartbeat);
+        clearTimeout(statusTimer);
+        await reloading;
+        await engine.stop();
+        alerts.close();
+        metricsServer?.close();
+        rmSync(statusFile, { force: true });
+        if (opts.pidFile) rmSync(opts.pidFile, { force: true });
+        log('info', 'Exiting');
+        return 0;
+      })();
+      void stopping.then(resolve);
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGQUIT', () => stop('SIGQUIT'));
+    process.on('SIGHUP', () => reload('SIGHUP'));
+    process.on('SIGPIPE', () => undefined);
+
+    void (async () => {
+      try {
+        await openMetrics(config);
+        await engine.start();
+        state = 'running';
+        alerts.state = 'running';
+        writeNow();
+        log('info', `Running: ${config.virtuals.length} virtual service(s), ${engine.allChecks().length} check(s)`);
+      } catch (err) {
+        log('error', `cannot start: ${(err as Error).message}`);
+        clearInterval(watcher);
+        clearInterval(heartbeat);
+        if (opts.pidFile) rmSync(opts.pidFile, { force: true });
+        resolve(1);
+      }
+    })();
+  });
+}

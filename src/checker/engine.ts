@@ -1,0 +1,399 @@
+// The checker's core: runs every real's checks concurrently on its own timer with one deadline
+// each, keeps health state, and reconciles the kernel's IPVS table with the desired one.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { diffTables } from '../ipvs/diff';
+import type { IpvsBackend, Table, TableChange } from '../ipvs/table';
+import { checkFor } from './checks';
+import type { CheckerConfig, RealConfig, VirtualConfig } from './config/model';
+import { desiredTable, realTarget, virtualKey } from './desired';
+import type { CheckKind, Transition } from './health';
+import { buildChecks, type LastCheck, type RealCheck } from './real-check';
+import { rampStepMs } from './slowstart';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
+
+export interface EngineHooks {
+  log(level: LogLevel, message: string): void;
+  /** Every check result (monitorfile, metrics). */
+  checked?(check: RealCheck, result: LastCheck): void;
+  /** A real went up or down in a virtual (e-mail alerts). */
+  transition?(virtual: VirtualConfig, real: RealConfig, to: 'up' | 'down', detail: string): void;
+  /** A virtual's fallback server went in (true) or out (fallbackcommand). */
+  fallback?(virtual: VirtualConfig, active: boolean): void;
+  reconciled?(report: { changes: number; durationMs: number; errors: string[] }): void;
+}
+
+/** Checks that start a process (ping, external) run at most this many at once. */
+const PROCESS_CHECKS_AT_ONCE = 64;
+/** Changes arriving this close together go to the kernel in one batch. */
+const BATCH_MS = 20;
+
+export interface Counters {
+  reconciles: number;
+  lastReconcileMs: number;
+  reconcileErrors: number;
+  checks: number;
+}
+
+export class Engine {
+  private checks = new Map<string, RealCheck>();
+  private byReal = new Map<RealConfig, RealCheck>();
+  /** Resolves when every real has had its first check and the table shows it. */
+  settled: Promise<void> = Promise.resolve();
+  private owned = new Set<string>();
+  private fallbackOn = new Set<string>();
+  private pending?: NodeJS.Timeout;
+  private periodic?: NodeJS.Timeout;
+  private rampTimer?: NodeJS.Timeout;
+  private reconciling?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private processSlots = PROCESS_CHECKS_AT_ONCE;
+  private readonly waiting: Array<() => void> = [];
+  private readonly aborts = new Set<AbortController>();
+  private lastDesired?: Table;
+  readonly counters: Counters = { reconciles: 0, lastReconcileMs: 0, reconcileErrors: 0, checks: 0 };
+  private firstRound?: { left: number; done: () => void };
+
+  constructor(
+    private config: CheckerConfig,
+    private readonly backend: IpvsBackend,
+    private readonly hooks: EngineHooks,
+    private readonly now: () => number = Date.now,
+    /** Which function runs a check; tests of the engine's logic replace it. */
+    private readonly checkFn: typeof checkFor = checkFor,
+  ) {}
+
+  get configuration(): CheckerConfig {
+    return this.config;
+  }
+
+  /**
+   * Reads the kernel's table, puts the services in, and checks every real at once. Reals found in
+   * the table with a weight are trusted until their first check; the others go in as they pass.
+   * Resolves once the services are in; `settled` tells when every real has had its first check.
+   */
+  async start(): Promise<void> {
+    const current = await this.backend.read();
+    this.checks = buildChecks(this.config);
+    this.index();
+    for (const check of this.checks.values()) {
+      const trusted = check.members.some(({ virtual, real }) => (current.get(virtualKey(virtual))?.dests.get(realTarget(virtual, real))?.weight ?? 0) > 0);
+      if (trusted) check.state.assumeUp(this.now());
+    }
+    this.owned = new Set(this.config.virtuals.map(virtualKey));
+    await this.reconcileNow();
+    this.settled = this.scheduleAll(true).then(() => this.reconcileNow());
+    this.armPeriodic();
+  }
+
+  /** New configuration: checks with the same settings keep their health; removed virtuals go. */
+  async reload(config: CheckerConfig): Promise<void> {
+    const old = this.checks;
+    const next = buildChecks(config);
+    for (const [id, check] of next) {
+      const before = old.get(id);
+      if (before) {
+        // Same check: carry its state and timer over; only the member list is new.
+        before.members.splice(0, before.members.length, ...check.members);
+        next.set(id, before);
+      } else check.state.rampOnFirstUp = true;
+    }
+    for (const [id, check] of old) {
+      if (!next.has(id)) clearTimeout(check.timer);
+    }
+    this.config = config;
+    this.checks = next;
+    this.index();
+    for (const v of config.virtuals) this.owned.add(virtualKey(v));
+    for (const check of next.values()) if (!old.has(check.id)) this.schedule(check, 0);
+    this.armPeriodic();
+    await this.reconcileNow();
+    this.owned = new Set(config.virtuals.map(virtualKey));
+  }
+
+  /** Stops checking; with cleanstop, removes the virtual services this configuration owns. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const check of this.checks.values()) clearTimeout(check.timer);
+    for (const a of this.aborts) a.abort();
+    clearTimeout(this.pending);
+    clearTimeout(this.periodic);
+    clearTimeout(this.rampTimer);
+    await this.reconciling;
+    const clean = this.config.virtuals.filter((v) => v.cleanstop).map(virtualKey);
+    if (clean.length === 0) return;
+    const current = await this.backend.read();
+    const changes: TableChange[] = clean.filter((k) => current.has(k)).map((key) => ({ op: 'delete-service', key }));
+    const report = await this.backend.apply(changes);
+    for (const c of changes) if (c.op === 'delete-service') this.hooks.log('info', `Deleted virtual server: ${describeKey(c.key)}`);
+    for (const e of report.errors) this.hooks.log('error', `cleanstop: ${e}`);
+  }
+
+  allChecks(): RealCheck[] {
+    return [...this.checks.values()];
+  }
+
+  checkOf(_v: VirtualConfig, r: RealConfig): RealCheck | undefined {
+    return this.byReal.get(r);
+  }
+
+  private index(): void {
+    this.byReal = new Map();
+    for (const check of this.checks.values()) for (const m of check.members) this.byReal.set(m.real, check);
+  }
+
+  /** The table lvsd last asked the kernel for (status and metrics show effective weights from it). */
+  desired(): Table | undefined {
+    return this.lastDesired;
+  }
+
+  fallbackActive(v: VirtualConfig): boolean {
+    return this.fallbackOn.has(virtualKey(v));
+  }
+
+  // ---- checks ----
+
+  private scheduleAll(initial: boolean): Promise<void> {
+    const checks = [...this.checks.values()];
+    if (!initial || checks.length === 0) return Promise.resolve();
+    return new Promise<void>((done) => {
+      this.firstRound = { left: checks.length, done };
+      for (const c of checks) this.schedule(c, 0);
+    });
+  }
+
+  private schedule(check: RealCheck, delayMs: number): void {
+    clearTimeout(check.timer);
+    if (this.stopped) return;
+    check.timer = setTimeout(() => void this.runCheck(check), delayMs);
+  }
+
+  private async acquireProcessSlot(): Promise<void> {
+    if (this.processSlots > 0) {
+      this.processSlots--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseProcessSlot(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.processSlots++;
+  }
+
+  private inMaintenance(check: RealCheck): boolean {
+    const dir = this.config.globals.maintenancedir;
+    if (!dir) return false;
+    const host = check.target.family === 6 ? `[${check.target.address}]` : check.target.address;
+    return [`${host}:${check.target.realPort}`, host].some((name) => existsSync(join(dir, name)));
+  }
+
+  private async runCheck(check: RealCheck): Promise<void> {
+    if (this.stopped || check.running) return;
+    check.running = true;
+    const started = this.now();
+    const kind = check.nextKind();
+    let result: { up: boolean; detail: string };
+    if (this.inMaintenance(check)) result = { up: false, detail: 'Server in maintenance' };
+    else {
+      const usesProcess = kind === 'ping' || kind === 'external';
+      if (usesProcess) await this.acquireProcessSlot();
+      try {
+        result = await this.withDeadline(check, kind);
+      } finally {
+        if (usesProcess) this.releaseProcessSlot();
+      }
+    }
+    check.running = false;
+    if (this.stopped || !this.isCurrent(check)) return;
+    this.counters.checks++;
+    const last: LastCheck = { ...result, kind, at: started, latencyMs: this.now() - started };
+    check.last = last;
+    this.hooks.checked?.(check, last);
+    const limits = result.detail === 'Server in maintenance' ? { failurecount: 1, risecount: 1 } : check.limits;
+    const before = check.state.fails;
+    const change = check.state.observe(result.up, kind, this.now(), limits);
+    this.report(check, change, result.detail, before);
+    if (change) this.requestReconcile();
+    if (this.firstRound && --this.firstRound.left === 0) {
+      this.firstRound.done();
+      this.firstRound = undefined;
+    }
+    // The next check starts one interval after this one started; the first repeat is spread over
+    // the second half of the interval so that checks started together do not stay together.
+    const interval = check.intervalMs;
+    const jitter = check.rounds++ === 0 ? interval * 0.5 * Math.random() : 0;
+    this.schedule(check, Math.max(0, started + interval - jitter - this.now()));
+  }
+
+  private isCurrent(check: RealCheck): boolean {
+    return this.checks.get(check.id) === check;
+  }
+
+  private async withDeadline(check: RealCheck, kind: CheckKind): Promise<{ up: boolean; detail: string }> {
+    const timeoutMs = check.timeoutMs(kind);
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    // A check that ignores its signal still ends here, shortly after the deadline.
+    let late: NodeJS.Timeout | undefined;
+    const backstop = new Promise<{ up: boolean; detail: string }>((resolve) => {
+      late = setTimeout(() => resolve({ up: false, detail: `timed out after ${timeoutMs / 1000} s` }), timeoutMs + 250);
+    });
+    try {
+      const fn = this.checkFn(kind, check.target.service);
+      const result = await Promise.race([
+        fn(check.target, abort.signal).catch((err: unknown) => ({ up: false, detail: `check failed: ${(err as Error).message}` })),
+        backstop,
+      ]);
+      if (abort.signal.aborted && !result.up && !/timed out/.test(result.detail)) return { up: false, detail: `timed out after ${timeoutMs / 1000} s (${result.detail})` };
+      return result;
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(late);
+      this.aborts.delete(abort);
+    }
+  }
+
+  private report(check: RealCheck, change: Transition, detail: string, failsBefore: number): void {
+    const { failurecount } = check.limits;
+    for (const { virtual, real } of check.members) {
+      const where = `${check.label} (${describeVirtual(virtual)})`;
+      if (change) {
+        this.hooks.log('info', `Real server ${change}: ${where}: ${detail}`);
+        this.hooks.transition?.(virtual, real, change, detail);
+      } else if (check.state.health === 'up' && check.state.fails > 0) {
+        this.hooks.log('info', `Soft failure real server: ${where} failure ${check.state.fails}/${failurecount}: ${detail}`);
+      } else if (check.state.health === 'up' && failsBefore > 0 && check.state.fails === 0) {
+        this.hooks.log('info', `Resetting soft failure count: ${where}`);
+      }
+    }
+  }
+
+  // ---- reconciling ----
+
+  private requestReconcile(delayMs = BATCH_MS): void {
+    if (this.pending || this.stopped) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      void this.reconcileNow();
+    }, delayMs);
+  }
+
+  private armPeriodic(): void {
+    clearTimeout(this.periodic);
+    if (this.stopped) return;
+    // A full comparison every checkinterval repairs changes made behind lvsd's back.
+    this.periodic = setTimeout(() => {
+      void this.reconcileNow().finally(() => this.armPeriodic());
+    }, this.config.globals.checkinterval * 1000);
+  }
+
+  /** One read, one diff, one batch. Concurrent calls coalesce into one more run. */
+  reconcileNow(): Promise<void> {
+    if (this.reconciling) {
+      this.again = true;
+      return this.reconciling;
+    }
+    this.reconciling = (async () => {
+      do {
+        this.again = false;
+        await this.reconcileOnce();
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.reconciling = undefined;
+    });
+    return this.reconciling;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    const started = this.now();
+    let errors: string[] = [];
+    let changes: TableChange[] = [];
+    try {
+      const current = await this.backend.read();
+      const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now() });
+      changes = diffTables(current, want.table, this.owned);
+      if (changes.length > 0) errors = (await this.backend.apply(changes)).errors;
+      this.lastDesired = want.table;
+      this.logChanges(current, changes);
+      this.updateFallbacks(want.fallback);
+      this.armRamp(want.ramping);
+    } catch (err) {
+      errors = [(err as Error).message];
+    }
+    this.counters.reconciles++;
+    this.counters.lastReconcileMs = this.now() - started;
+    if (errors.length > 0) {
+      this.counters.reconcileErrors++;
+      for (const e of errors) this.hooks.log('error', `IPVS: ${e}`);
+      // The kernel refused something: look again soon rather than at the next periodic pass.
+      this.requestReconcile(1000);
+    }
+    this.hooks.reconciled?.({ changes: changes.length, durationMs: this.counters.lastReconcileMs, errors });
+  }
+
+  private armRamp(ramping: boolean): void {
+    clearTimeout(this.rampTimer);
+    this.rampTimer = undefined;
+    if (!ramping || this.stopped) return;
+    const step = Math.min(...this.config.virtuals.filter((v) => v.slowstart > 0).map((v) => rampStepMs(v.slowstart)));
+    this.rampTimer = setTimeout(() => void this.reconcileNow(), step);
+  }
+
+  private updateFallbacks(active: Set<string>): void {
+    for (const v of this.config.virtuals) {
+      const key = virtualKey(v);
+      const was = this.fallbackOn.has(key);
+      const is = active.has(key);
+      if (was === is) continue;
+      if (is) this.fallbackOn.add(key);
+      else this.fallbackOn.delete(key);
+      this.hooks.fallback?.(v, is);
+    }
+  }
+
+  private logChanges(current: Table, changes: TableChange[]): void {
+    for (const c of changes) {
+      switch (c.op) {
+        case 'add-service':
+          this.hooks.log('info', `Added virtual server: ${describeKey(c.service.key)}`);
+          break;
+        case 'edit-service':
+          this.hooks.log('info', `Changed virtual server: ${describeKey(c.service.key)}`);
+          break;
+        case 'delete-service':
+          this.hooks.log('info', `Deleted virtual server: ${describeKey(c.key)}`);
+          break;
+        case 'delete-dest':
+          this.hooks.log('info', `Deleted real server: ${c.target} (${describeKey(c.key)})`);
+          break;
+        case 'add-dest':
+          this.hooks.log('info', `Added real server: ${c.dest.target} (${describeKey(c.key)}) (Weight set to ${c.dest.weight})`);
+          break;
+        case 'edit-dest': {
+          const before = current.get(c.key)?.dests.get(c.dest.target)?.weight ?? 0;
+          const what = `${c.dest.target} (${describeKey(c.key)})`;
+          if (c.dest.weight === 0) this.hooks.log('info', `Quiescent real server: ${what} (Weight set to 0)`);
+          else if (before === 0) this.hooks.log('info', `Restored real server: ${what} (Weight set to ${c.dest.weight})`);
+          else this.hooks.log('debug', `Changed real server: ${what} (weight ${c.dest.weight}, u_threshold ${c.dest.uthreshold})`);
+          break;
+        }
+      }
+    }
+  }
+}
+
+export function describeVirtual(v: VirtualConfig): string {
+  return describeKey(virtualKey(v));
+}
+
+/** "198.51.100.100:80 tcp", "fwmark 7" from an ipvsadm service key. */
+export function describeKey(key: string): string {
+  const [flag, target, six] = key.split(' ');
+  if (flag === '-f') return `fwmark ${target}${six ? ' IPv6' : ''}`;
+  return `${target} ${flag === '-u' ? 'udp' : 'tcp'}`;
+}

@@ -1,0 +1,171 @@
+// The engine's decisions against an in-memory IPVS table and scripted check results.
+// (The real kernel and real checks are exercised in test/lab/lvsd*.test.ts.)
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Engine } from '../../../src/checker/engine';
+import type { Check } from '../../../src/checker/checks/types';
+import { diffTables } from '../../../src/ipvs/diff';
+import type { DestState, IpvsBackend, Table, TableChange } from '../../../src/ipvs/table';
+import { config, real, virtual } from '../../support/checker-config';
+
+class MemoryIpvs implements IpvsBackend {
+  table: Table<DestState> = new Map();
+  batches: TableChange[][] = [];
+  async read(): Promise<Table<DestState>> {
+    return structuredClone(this.table);
+  }
+  async apply(changes: TableChange[]) {
+    this.batches.push(changes);
+    for (const c of changes) {
+      if (c.op === 'add-service' || c.op === 'edit-service') this.table.set(c.service.key, { spec: c.service, dests: this.table.get(c.service.key)?.dests ?? new Map() });
+      else if (c.op === 'delete-service') this.table.delete(c.key);
+      else if (c.op === 'delete-dest') this.table.get(c.key)!.dests.delete(c.target);
+      else this.table.get(c.key)!.dests.set(c.dest.target, { ...c.dest, activeConns: 0, inactConns: 0 });
+    }
+    return { errors: [] };
+  }
+  weights(key = '-t 198.51.100.100:80'): Record<string, number> {
+    return Object.fromEntries([...(this.table.get(key)?.dests.values() ?? [])].map((d) => [d.target, d.weight]));
+  }
+}
+
+/** Check results by real address; a missing entry is "up". */
+function scripted(health: Map<string, boolean>, calls: string[] = []): () => Check {
+  return () => async (t) => {
+    calls.push(t.address);
+    return { up: health.get(t.address) ?? true, detail: health.get(t.address) === false ? 'refused' : 'ok' };
+  };
+}
+
+const quiet = { log: () => undefined };
+const R1 = '198.51.100.21';
+const R2 = '198.51.100.22';
+
+async function until(what: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await sleep(10);
+  }
+}
+
+describe('checker/engine: health to IPVS table', function () {
+  this.timeout(10_000);
+  let engine: Engine | undefined;
+  afterEach(async () => {
+    await engine?.stop();
+    engine = undefined;
+  });
+
+  it('puts the service in at once and each real in after its first passed check, never a failed one', async () => {
+    const ipvs = new MemoryIpvs();
+    const health = new Map([[R2, false]]);
+    engine = new Engine(config([virtual({ reals: [real(R1), real(R2)] })]), ipvs, quiet, Date.now, scripted(health));
+    await engine.start();
+    assert.ok(ipvs.table.has('-t 198.51.100.100:80'));
+    await engine.settled;
+    assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1 });
+  });
+
+  it('at a restart keeps reals found with a weight until checked, and does not put back a quiesced one', async () => {
+    const ipvs = new MemoryIpvs();
+    const key = '-t 198.51.100.100:80';
+    ipvs.table.set(key, { spec: { key, scheduler: 'lc', ops: false }, dests: new Map([
+      [`${R1}:80`, { target: `${R1}:80`, forward: 'gate', weight: 1, uthreshold: 0, lthreshold: 0, activeConns: 3, inactConns: 0 }],
+      [`${R2}:80`, { target: `${R2}:80`, forward: 'gate', weight: 0, uthreshold: 0, lthreshold: 0, activeConns: 0, inactConns: 0 }],
+    ]) });
+    const health = new Map([[R2, false]]);
+    engine = new Engine(config([virtual({ quiescent: true, reals: [real(R1), real(R2)] })]), ipvs, quiet, Date.now, scripted(health));
+    await engine.start();
+    assert.deepEqual(ipvs.batches, [], 'nothing changed before any check');
+    await engine.settled;
+    assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1, [`${R2}:80`]: 0 });
+  });
+
+  it('takes a real out after failurecount failures and back after risecount passes', async () => {
+    const ipvs = new MemoryIpvs();
+    const health = new Map<string, boolean>();
+    const v = virtual({ failurecount: 2, risecount: 2, checkinterval: 0.05, reals: [real(R1), real(R2)] });
+    engine = new Engine(config([v], { checkinterval: 60 }), ipvs, quiet, Date.now, scripted(health));
+    await engine.start();
+    await engine.settled;
+    health.set(R1, false);
+    const r1 = engine.checkOf(v, v.reals[0]!)!;
+    await until(() => r1.state.fails === 1);
+    assert.ok(`${R1}:80` in ipvs.weights(), 'one failure is a soft failure');
+    await until(() => !(`${R1}:80` in ipvs.weights()));
+    health.set(R1, true);
+    await until(() => r1.state.passes === 1);
+    assert.ok(!(`${R1}:80` in ipvs.weights()), 'one pass is not enough to return');
+    await until(() => `${R1}:80` in ipvs.weights());
+  });
+
+  it('quiesces instead of deleting with quiescent=yes, and adds the fallback when no real is up', async () => {
+    const ipvs = new MemoryIpvs();
+    const health = new Map([[R1, false], [R2, false]]);
+    const v = virtual({ quiescent: true, fallback: { family: 4, address: '198.51.100.30', port: 80, forward: 'gate' }, reals: [real(R1), real(R2)] });
+    engine = new Engine(config([v]), ipvs, quiet, Date.now, scripted(health));
+    await engine.start();
+    await engine.settled;
+    assert.deepEqual(ipvs.weights(), { '198.51.100.30:80': 1 }, 'never-seen reals are not added quiesced');
+    health.set(R1, true);
+    await until(() => ipvs.weights()[`${R1}:80`] === 1);
+    assert.ok(!('198.51.100.30:80' in ipvs.weights()), 'fallback removed once a real is up');
+  });
+
+  it('checks a real shared by two virtuals once per round and applies the result to both', async () => {
+    const ipvs = new MemoryIpvs();
+    const calls: string[] = [];
+    const a = virtual({ reals: [real(R1)] });
+    const b = virtual({ port: 8080, reals: [real(R1, { port: 80, forward: 'masq' })], checkport: 80 });
+    engine = new Engine(config([a, b]), ipvs, quiet, Date.now, scripted(new Map(), calls));
+    await engine.start();
+    await engine.settled;
+    assert.equal(calls.length, 1);
+    assert.deepEqual(ipvs.weights('-t 198.51.100.100:8080'), { [`${R1}:80`]: 1 });
+  });
+
+  it('applies many transitions in one batch', async () => {
+    const ipvs = new MemoryIpvs();
+    const reals = Array.from({ length: 50 }, (_, i) => real(`198.51.100.${101 + i}`));
+    engine = new Engine(config([virtual({ reals })]), ipvs, quiet, Date.now, scripted(new Map()));
+    await engine.start();
+    await engine.settled;
+    assert.equal(Object.keys(ipvs.weights()).length, 50);
+    assert.ok(ipvs.batches.length <= 3, `${ipvs.batches.length} batches for 50 reals`);
+  });
+
+  it('keeps health across a reload, adds new virtuals and deletes removed ones', async () => {
+    const ipvs = new MemoryIpvs();
+    const health = new Map([[R2, false]]);
+    const v = virtual({ reals: [real(R1), real(R2)] });
+    engine = new Engine(config([v, virtual({ port: 443, reals: [real(R1)] })]), ipvs, quiet, Date.now, scripted(health));
+    await engine.start();
+    await engine.settled;
+    const again = virtual({ reals: [real(R1), real(R2)] });
+    await engine.reload(config([again, virtual({ port: 8443, reals: [real(R2)] })]));
+    assert.equal(engine.checkOf(again, again.reals[1]!)!.state.health, 'down', 'R2 stays down across the reload');
+    assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1 });
+    assert.ok(!ipvs.table.has('-t 198.51.100.100:443'), 'removed virtual deleted');
+    assert.ok(ipvs.table.has('-t 198.51.100.100:8443'), 'new virtual added');
+  });
+
+  it('removes its services at stop with cleanstop, and only those', async () => {
+    const ipvs = new MemoryIpvs();
+    ipvs.table.set('-t 203.0.113.1:80', { spec: { key: '-t 203.0.113.1:80', scheduler: 'rr', ops: false }, dests: new Map() });
+    const e = new Engine(config([virtual({ reals: [real(R1)] }), virtual({ port: 443, cleanstop: false, reals: [real(R1)] })]), ipvs, quiet, Date.now, scripted(new Map()));
+    await e.start();
+    await e.settled;
+    await e.stop();
+    assert.deepEqual([...ipvs.table.keys()].sort(), ['-t 198.51.100.100:443', '-t 203.0.113.1:80']);
+  });
+
+  it('leaves a table it reconciled with nothing more to do', async () => {
+    const ipvs = new MemoryIpvs();
+    const c = config([virtual({ quiescent: true, reals: [real(R1), real(R2, { weight: 3 })] })]);
+    engine = new Engine(c, ipvs, quiet, Date.now, scripted(new Map([[R2, false]])));
+    await engine.start();
+    await engine.settled;
+    assert.deepEqual(diffTables(ipvs.table, engine.desired()!), []);
+  });
+});
