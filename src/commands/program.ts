@@ -89,8 +89,11 @@ function buildProgram(outcome: Outcome): Command {
     .command('status')
     .description("show this node's role, the VIP, the real servers' health and the cluster's view")
     .option('--json', 'machine-readable output')
-    .action(() => {
-      throw new NotImplementedError('lvskit status');
+    .action(async (opts: { json?: boolean }) => {
+      const { collectStatus } = await import('../status/collect');
+      const { renderStatus } = await import('../status/render');
+      const view = collectStatus();
+      process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : renderStatus(view));
     });
 
   return program;

@@ -151,7 +151,7 @@ function beginState(a: Agent): LvsState {
   const existing = loadState(a.statePath);
   const saved: Record<string, string> = { ...existing?.saved };
   for (const key of touchedKeys(a.c)) if (!(key in saved)) saved[key] = readSysctl(key);
-  const state: LvsState = { ...existing, saved };
+  const state: LvsState = { ...existing, saved, vip: a.c.vip, nic: a.c.nic };
   saveState(a.statePath, state);
   return state;
 }

@@ -8,6 +8,9 @@ export interface LvsState {
   saved: Record<string, string>;
   /** Last promotion score set; null when deleted. */
   score?: number | null;
+  /** The instance's VIP and NIC, for `lvskit status`. */
+  vip?: string;
+  nic?: string;
 }
 
 export function stateDir(env: NodeJS.ProcessEnv): string {

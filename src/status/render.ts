@@ -1,0 +1,43 @@
+// `lvskit status` on one screen: role and VIP, the checker's reals, the cluster.
+import type { StatusView } from './collect';
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+export function renderStatus(v: StatusView): string {
+  const out: string[] = [];
+  out.push('Director');
+  if (v.directors.length === 0) out.push('  no lvs instance has run on this node');
+  for (const d of v.directors) {
+    const where = d.role === 'promoted' ? `on ${d.nic}, answering ARP` : d.role === 'unpromoted' ? 'on lo, ARP hidden (serving as a real server)' : 'not configured';
+    out.push(`  ${d.instance}: ${d.role.toUpperCase()}  VIP ${d.vip} ${where}`);
+  }
+  out.push('', 'Checker');
+  if (v.checkers.length === 0) out.push('  no lvsd running on this node');
+  for (const c of v.checkers) {
+    const stale = c.ageSeconds > 60 ? `  (STALE: no report for ${c.ageSeconds} s)` : '';
+    out.push(`  ${c.config}: ${c.state}, pid ${c.pid}, ${c.reconciles} reconciliations (last ${c.lastReconcileMs} ms), ${c.reconcileErrors} errors${stale}`);
+    for (const vs of c.virtuals) {
+      out.push(`  ${pad(vs.virtual, 28)} ${pad(vs.scheduler, 5)} ${vs.realsUp}/${vs.reals.length} up${vs.fallback ? '  FALLBACK IN' : ''}`);
+      for (const r of vs.reals) {
+        const weight = r.weight === null ? 'not in table' : `weight ${r.weight}/${r.configuredWeight}${r.uthreshold ? ` u_threshold ${r.uthreshold}` : ''}`;
+        const last = r.lastCheck ? `${r.lastCheck.kind} ${r.lastCheck.up ? 'ok' : 'FAILED'}: ${r.lastCheck.detail} (${r.lastCheck.latencyMs} ms)` : 'not checked yet';
+        const ramp = r.rampingUntil ? `  ramping until ${r.rampingUntil.slice(11, 19)}` : '';
+        const fails = r.consecutiveFailures > 0 ? `  ${r.consecutiveFailures} failure(s) in a row` : '';
+        out.push(`    ${pad(r.real, 26)} ${pad(r.health.toUpperCase(), 8)} ${pad(weight, 22)} ${last}${fails}${ramp}`);
+      }
+    }
+  }
+  out.push('', 'Cluster');
+  const cl = v.cluster;
+  if (!cl.available) out.push(`  ${cl.reason}`);
+  else {
+    const online = cl.nodes.filter((n) => n.online).map((n) => n.name);
+    const offline = cl.nodes.filter((n) => !n.online).map((n) => n.name);
+    out.push(`  nodes online: ${online.join(' ') || 'none'}${offline.length ? `; OFFLINE: ${offline.join(' ')}` : ''}${cl.dc ? `; DC ${cl.dc}` : ''}`);
+    for (const r of cl.resources) out.push(`  ${pad(r.id, 10)} ${pad(r.agent, 22)} ${pad(r.role, 11)} ${r.nodes.join(' ')}${r.failed ? '  FAILED' : ''}`);
+    for (const f of cl.failures) out.push(`  failed action: ${f.op} on ${f.node}: ${f.status}${f.reason ? ` (${f.reason})` : ''}`);
+  }
+  return out.join('\n') + '\n';
+}
