@@ -20,7 +20,7 @@ class MemoryIpvs implements IpvsBackend {
       if (c.op === 'add-service' || c.op === 'edit-service') this.table.set(c.service.key, { spec: c.service, dests: this.table.get(c.service.key)?.dests ?? new Map() });
       else if (c.op === 'delete-service') this.table.delete(c.key);
       else if (c.op === 'delete-dest') this.table.get(c.key)!.dests.delete(c.target);
-      else this.table.get(c.key)!.dests.set(c.dest.target, { ...c.dest, activeConns: 0, inactConns: 0 });
+      else if (c.op === 'add-dest' || c.op === 'edit-dest') this.table.get(c.key)!.dests.set(c.dest.target, { ...c.dest, activeConns: 0, inactConns: 0 });
     }
     return { errors: [] };
   }
