@@ -314,7 +314,8 @@ export class Engine {
     let errors: string[] = [];
     let changes: TableChange[] = [];
     try {
-      const current = await this.backend.read();
+      // Connection counts only matter to slow start.
+      const current = await this.backend.read(this.config.virtuals.some((v) => v.slowstart > 0));
       const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now() });
       changes = diffTables(current, want.table, this.owned);
       if (changes.length > 0) errors = (await this.backend.apply(changes)).errors;

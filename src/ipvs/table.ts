@@ -51,7 +51,8 @@ export interface ApplyReport {
 
 /** The narrow interface between the checker and the kernel. */
 export interface IpvsBackend {
-  read(): Promise<Table<DestState>>;
+  /** `full` asks for connection counts too (slow start needs them); a cheaper read may leave them 0. */
+  read(full?: boolean): Promise<Table<DestState>>;
   apply(changes: TableChange[]): Promise<ApplyReport>;
 }
 
@@ -168,19 +169,36 @@ export function renderChanges(changes: TableChange[]): string[] {
   });
 }
 
-/** The kernel's table through ipvsadm: two listings to read, one `ipvsadm -R` batch to write. */
+/**
+ * The kernel's table through ipvsadm: one `ipvsadm -S -n` to read, one `ipvsadm -R` batch to write.
+ * -S does not show thresholds or connection counts; a full read adds `ipvsadm -L -n --thresholds`.
+ * Between full reads the thresholds are those this backend last wrote.
+ */
 export class IpvsadmBackend implements IpvsBackend {
+  private thresholds?: Map<string, [number, number]>;
+
   constructor(private readonly ipvsadm = 'ipvsadm') {}
 
-  async read(): Promise<Table<DestState>> {
-    const [saved, thresholds] = await Promise.all([
-      runAsync(this.ipvsadm, ['-S', '-n']),
-      runAsync(this.ipvsadm, ['-L', '-n', '--thresholds']),
-    ]);
-    if (saved.code !== 0) throw new Error(failure([this.ipvsadm, '-S', '-n'], saved));
-    if (thresholds.code !== 0) throw new Error(failure([this.ipvsadm, '-L', '-n', '--thresholds'], thresholds));
-    const table = parseSaved(saved.stdout);
-    mergeThresholds(table, thresholds.stdout);
+  private async list(args: string[]): Promise<string> {
+    const r = await runAsync(this.ipvsadm, args);
+    if (r.code !== 0) throw new Error(failure([this.ipvsadm, ...args], r));
+    return r.stdout;
+  }
+
+  /** `full`: also read thresholds and connection counts (always so on the first read). */
+  async read(full = false): Promise<Table<DestState>> {
+    const needFull = full || this.thresholds === undefined;
+    const [saved, listing] = await Promise.all([this.list(['-S', '-n']), needFull ? this.list(['-L', '-n', '--thresholds']) : undefined]);
+    const table = parseSaved(saved);
+    if (listing !== undefined) {
+      mergeThresholds(table, listing);
+      this.thresholds = new Map();
+      for (const [key, e] of table) for (const d of e.dests.values()) this.thresholds.set(`${key} ${d.target}`, [d.uthreshold, d.lthreshold]);
+    } else {
+      for (const [key, e] of table) {
+        for (const d of e.dests.values()) [d.uthreshold, d.lthreshold] = this.thresholds!.get(`${key} ${d.target}`) ?? [0, 0];
+      }
+    }
     return table;
   }
 
@@ -191,6 +209,13 @@ export class IpvsadmBackend implements IpvsBackend {
     const r = await runAsync(this.ipvsadm, ['-R'], { input: renderChanges(changes).join('\n') + '\n', timeoutMs: 30_000 });
     const errors = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
     if (r.error || (r.code !== 0 && errors.length === 0)) errors.push(failure([this.ipvsadm, '-R'], r));
+    if (errors.length > 0) this.thresholds = undefined; // which line failed is unknown: read all again
+    else {
+      for (const c of changes) {
+        if (c.op === 'add-dest' || c.op === 'edit-dest') this.thresholds?.set(`${c.key} ${c.dest.target}`, [c.dest.uthreshold, c.dest.lthreshold]);
+        else if (c.op === 'delete-dest') this.thresholds?.delete(`${c.key} ${c.target}`);
+      }
+    }
     return { errors };
   }
 }
