@@ -1,7 +1,7 @@
 // A real server as one check sees it. The same real in several virtuals with the same check
 // settings is one RealCheck, checked once per round; its result applies to every member.
 import { createHash } from 'node:crypto';
-import type { CheckerConfig, RealConfig, ServiceName, VirtualConfig } from './config/model';
+import type { CheckerConfig, RealConfig, VirtualConfig } from './config/model';
 import type { CheckResult, CheckTarget } from './checks/types';
 import { HealthState, type CheckKind } from './health';
 
@@ -16,12 +16,6 @@ export interface LastCheck extends CheckResult {
   latencyMs: number;
 }
 
-/** Well-known ports of the negotiate services, for reals configured without a port. */
-const SERVICE_PORT: Partial<Record<ServiceName, number>> = {
-  ftp: 21, smtp: 25, dns: 53, http: 80, pop: 110, nntp: 119, imap: 143, ldap: 389, https: 443,
-  submission: 587, ldaps: 636, imaps: 993, pops: 995, http_proxy: 3128, mysql: 3306, sip: 5060, pgsql: 5432,
-};
-
 /** The real's port as IPVS uses it: DR and tunnelled reals of an address:port virtual get the virtual's port. */
 export function effectivePort(v: VirtualConfig, r: RealConfig): number {
   return v.protocol !== 'fwm' && r.forward !== 'masq' ? v.port : r.port;
@@ -31,8 +25,10 @@ export function checkTarget(v: VirtualConfig, r: RealConfig): CheckTarget {
   const realPort = effectivePort(v, r);
   const t: CheckTarget = {
     family: r.family,
-    address: r.address,
-    port: v.checkport ?? (realPort > 0 ? realPort : SERVICE_PORT[v.service] ?? v.port),
+    // A per-real "http://host:port/path" request checks that host instead (ldirectord does).
+    address: r.checkhost ?? r.address,
+    // The parser resolved the port (URL, checkport, real, service, virtual); fwmark reals may have none.
+    port: r.checkport ?? v.checkport ?? (realPort > 0 ? realPort : v.port),
     protocol: v.protocol === 'udp' ? 'udp' : 'tcp',
     service: v.service,
     request: r.request ?? v.request,

@@ -31,6 +31,18 @@ export interface RealConfig {
   receive?: string;
   lthreshold?: number;
   uthreshold?: number;
+  /**
+   * Resolved port for checks: the per-real URL's port, else the virtual's checkport, else this
+   * real's port, else the service's well-known port, else the virtual's port (lvsd: ldirectord
+   * has none there). Absent when none applies (fwmark, service none, real without port).
+   */
+  checkport?: number;
+  /**
+   * Host to check instead of `address`: set by a per-real request "http://host:port/path" (or
+   * https:// for service https), whose path is then `request`. ldirectord still sends
+   * `Host: virtualhost`, else the real's address, in that case.
+   */
+  checkhost?: string;
 }
 
 export interface FallbackConfig {
@@ -134,4 +146,11 @@ export function virtualId(v: Pick<VirtualConfig, 'protocol' | 'address' | 'port'
   if (v.protocol === 'fwm') return `fwm:${v.fwmark}${v.family === 6 ? ':6' : ''}`;
   const host = v.family === 6 ? `[${v.address}]` : v.address;
   return `${v.protocol}:${host}:${v.port}`;
+}
+
+/** A virtual for log lines: `198.51.100.100:80 (tcp)`, `[2001:db8::1]:53 (udp)`, `fwmark 7 (fwm)`. */
+export function describeVirtual(v: Pick<VirtualConfig, 'protocol' | 'address' | 'port' | 'fwmark' | 'family'>): string {
+  if (v.protocol === 'fwm') return `fwmark ${v.fwmark} (fwm${v.family === 6 ? ', IPv6' : ''})`;
+  const host = v.family === 6 ? `[${v.address}]` : v.address;
+  return `${host}:${v.port} (${v.protocol})`;
 }
