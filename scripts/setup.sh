@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 packages=(
   user-mode-linux ipvsadm iproute2 kmod util-linux procps psmisc curl python3
   pacemaker corosync pcs resource-agents ldirectord keepalived
-  iputils-arping libxml2-utils hyperfine time
+  iputils-arping iputils-ping libxml2-utils hyperfine time
+  slapd mariadb-server postgresql openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -246,7 +246,7 @@ export class Engine {
     try {
       const fn = this.checkFn(kind, check.target.service);
       const result = await Promise.race([
-        fn(check.target, abort.signal).catch((err: unknown) => ({ up: false, detail: `check failed: ${(err as Error).message}` })),
+        fn({ ...check.target, timeout: timeoutMs / 1000 }, abort.signal).catch((err: unknown) => ({ up: false, detail: `check failed: ${(err as Error).message}` })),
         backstop,
       ]);
       if (abort.signal.aborted && !result.up && !/timed out/.test(result.detail)) return { up: false, detail: `timed out after ${timeoutMs / 1000} s (${result.detail})` };

@@ -26,6 +26,8 @@ export interface CheckTarget {
   virtual: { protocol: VirtualProtocol; address?: string; port: number; fwmark?: number };
   /** The real's own port (external checks get it). */
   realPort: number;
+  /** Seconds until the signal aborts, when known: ping spreads its checkcount probes over it. */
+  timeout?: number;
 }
 
 export interface CheckResult {

@@ -1,0 +1,23 @@
+// service=simpletcp (ldirectord check_simpletcp): send request (its `\n` escapes made newlines),
+// close our side, and read lines until one matches receive.
+import { brief, connect, endpointOf, fail, guarded, LineReader, receivePattern, send, up } from './socket';
+import type { Check } from './types';
+
+export const simpletcpCheck: Check = (target, signal) =>
+  guarded(signal, async (scope) => {
+    const pattern = receivePattern(target.receive);
+    const socket = await connect(scope, endpointOf(target));
+    const reader = new LineReader(socket, scope.signal);
+    // The config parser already dropped the '/' ldirectord puts in front of request.
+    const request = target.request.replace(/\\n/g, '\n');
+    scope.step('sending the request');
+    await send(socket, request);
+    socket.end();
+    scope.step('waiting for a matching line');
+    let lines = 0;
+    for (let line = await reader.line(); line !== null; line = await reader.line()) {
+      lines++;
+      if (pattern.test(line)) return up(`line ${lines} matches`);
+    }
+    fail(lines ? `no match for /${brief(target.receive, 40)}/ in ${lines} line${lines > 1 ? 's' : ''}` : 'connection closed without an answer');
+  });

@@ -1,0 +1,376 @@
+// lvsd's health checks against real servers in lab namespaces: each check kind up, down on a wrong
+// answer, down at once when refused, and down exactly at its deadline when the real is black-holed,
+// trickles bytes or never answers; nothing (socket, timer, process) outlives a check.
+// The checks need no IPVS: the host kernel's namespaces are enough (and fast).
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Topology, type TopologySpec } from '../../lab';
+import { HostKernel } from '../../lab/host';
+import type { CheckTarget } from '../../src/checker/checks/types';
+import type { ServiceName } from '../../src/checker/config/model';
+import type { CaseResult, CheckCase } from '../support/run-check';
+import type { Listener, ServeConfig } from '../support/servers/serve';
+
+const root = resolve(__dirname, '..', '..');
+const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+const VIP = '198.51.100.100';
+const CLIENT = '198.51.100.10';
+/** Serves everything below. */
+const REAL = '198.51.100.21';
+/** Answers nothing: its way back to the client is a blackhole route. */
+const HOLE = '198.51.100.22';
+const CLOSED = 9;
+
+/** Deadline of the cases that must run into it. */
+const DEADLINE_MS = 2000;
+/** A correctness bound, not a benchmark: late by this much means the deadline was not kept. */
+const MARGIN_MS = 3000;
+/** Deadline of every other case: they must end well before it. */
+const LONG_MS = 10_000;
+
+const PORT = {
+  http: 80, https: 443, trickle: 7001, silent: 7002, httpTrickle: 7004, silentUdp: 7003, simpletcp: 7010,
+  smtp: 25, smtp554: 2525, smtpHelo: 2526, nntp: 119, nntp400: 1119, pop: 110, popBusy: 1110, pops: 995,
+  imap: 143, imaps: 993, ftp: 21, dns: 53, sip: 5060, sip503: 5061, sipTrying: 5062,
+};
+
+const USER = 'alice';
+const PASS = 'se"cr\\et pw';
+const FTP_PASS = 'lvsd@lab.test';
+
+function listeners(): Listener[] {
+  return [
+    { kind: 'http', port: PORT.http },
+    { kind: 'http', port: PORT.https, tls: true },
+    { kind: 'trickle', port: PORT.trickle, text: '220 almost a line' },
+    { kind: 'trickle', port: PORT.httpTrickle, text: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Slow: yes' },
+    { kind: 'silent', port: PORT.silent },
+    { kind: 'silent', port: PORT.silentUdp, udp: true },
+    { kind: 'simpletcp', port: PORT.simpletcp, answer: 'status=ok' },
+    { kind: 'smtp', port: PORT.smtp, greeting: '220 lab.test ESMTP' },
+    { kind: 'smtp', port: PORT.smtp554, greeting: '554 go away' },
+    { kind: 'smtp', port: PORT.smtpHelo, greeting: '220 old.lab.test SMTP', noEhlo: true },
+    { kind: 'nntp', port: PORT.nntp, banner: '200 lab news ready' },
+    { kind: 'nntp', port: PORT.nntp400, banner: '400 service temporarily unavailable' },
+    { kind: 'pop', port: PORT.pop, greeting: '+OK lab POP3', user: USER, pass: PASS },
+    { kind: 'pop', port: PORT.popBusy, greeting: '-ERR busy', user: USER, pass: PASS },
+    { kind: 'pop', port: PORT.pops, tls: true, greeting: '+OK lab POP3S', user: USER, pass: PASS },
+    { kind: 'imap', port: PORT.imap, user: USER, pass: PASS },
+    { kind: 'imap', port: PORT.imaps, tls: true, user: USER, pass: PASS },
+    { kind: 'ftp', port: PORT.ftp, address: REAL, user: 'anonymous', pass: FTP_PASS, files: { '/index.html': 'ftp status: ok\n' } },
+    { kind: 'dns', port: PORT.dns },
+    { kind: 'sip', port: PORT.sip, status: '200 OK' },
+    { kind: 'sip', port: PORT.sip503, status: '503 Service Unavailable' },
+    { kind: 'sip', port: PORT.sipTrying, status: '200 OK', provisional: true },
+  ];
+}
+
+function target(service: ServiceName, port: number, over: Partial<CheckTarget> = {}): CheckTarget {
+  return {
+    family: 4, address: REAL, port, protocol: 'tcp', service, request: '', receive: '', httpmethod: 'GET',
+    login: '', passwd: '', database: '', secret: '', checkcount: 1, checkcommand: '/bin/true',
+    virtual: { protocol: 'tcp', address: VIP, port }, realPort: port, ...over,
+  };
+}
+
+type Expect =
+  | { up: true; detail?: RegExp }
+  | { up: false; detail: RegExp }
+  /** Down, and long before the deadline: it did not wait for it. */
+  | 'refused'
+  /** Down at the deadline: not before, and not (much) after. */
+  | 'deadline';
+
+interface Case {
+  title: string;
+  check: string;
+  target: CheckTarget;
+  expect: Expect;
+}
+
+const cases = new Map<string, Case[]>();
+function kind(name: string, list: Case[]): void {
+  cases.set(name, list);
+}
+
+const up = (detail?: RegExp): Expect => ({ up: true, ...(detail ? { detail } : {}) });
+const down = (detail: RegExp): Expect => ({ up: false, detail });
+const hole = (t: CheckTarget): CheckTarget => ({ ...t, address: HOLE });
+
+kind('connect', [
+  { title: 'up when the port accepts', check: 'connectCheck', target: target('none', PORT.http), expect: up(/connected/) },
+  { title: 'down at once when refused', check: 'connectCheck', target: target('none', CLOSED), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'connectCheck', target: hole(target('none', PORT.http)), expect: 'deadline' },
+]);
+
+kind('ping', [
+  { title: 'up on an echo reply', check: 'pingCheck', target: target('none', 0, { timeout: 2 }), expect: up(/echo reply/) },
+  { title: 'up with checkcount 3 spread over the deadline', check: 'pingCheck', target: target('none', 0, { timeout: 3, checkcount: 3 }), expect: up() },
+  { title: 'up without a known timeout (probes each second)', check: 'pingCheck', target: target('none', 0), expect: up(/echo reply/) },
+  { title: 'down at the deadline when black-holed', check: 'pingCheck', target: hole(target('none', 0, { timeout: DEADLINE_MS / 1000 })), expect: 'deadline' },
+  { title: 'down at the deadline when black-holed, without a known timeout', check: 'pingCheck', target: hole(target('none', 0)), expect: 'deadline' },
+]);
+
+// External check scripts, written into the lab at set-up; $LVSKIT_CHECK_DIR is where they report.
+const SCRIPTS: Record<string, string> = {
+  'up.sh': '#!/bin/sh\necho "$@" > "$LVSKIT_CHECK_DIR/args.$4"\nexit 0\n',
+  'down.sh': '#!/bin/sh\necho "backend says no" >&2\nexit 1\n',
+  // Ignores TERM, and so does its child: only the SIGKILL that follows can end them.
+  'hang.sh': '#!/bin/sh\ntrap "" TERM\nsleep 600 &\necho "$$ $!" > "$LVSKIT_CHECK_DIR/hang.pids"\nwait\nwait\n',
+};
+let scriptDir = '';
+const script = (name: string) => join(scriptDir, name);
+
+kind('external', [
+  { title: 'up when the command exits 0, with VIP VPORT RIP RPORT as arguments', check: 'externalCheck', target: target('none', 8080, { checkcommand: 'up.sh', realPort: 8080 }), expect: up(/exit 0/) },
+  { title: 'gets the fwmark in place of the VIP', check: 'externalCheck', target: target('none', 8081, { checkcommand: 'up.sh', realPort: 8081, virtual: { protocol: 'fwm', fwmark: 7, port: 0 } }), expect: up() },
+  { title: 'down when the command exits 1, with what it said', check: 'externalCheck', target: target('none', 80, { checkcommand: 'down.sh' }), expect: down(/exit 1: backend says no/) },
+  { title: 'down when the command does not exist', check: 'externalCheck', target: target('none', 80, { checkcommand: '/nonexistent/check' }), expect: down(/not found/) },
+  { title: 'down at the deadline when the command hangs (and ignores TERM)', check: 'externalCheck', target: target('none', 80, { checkcommand: 'hang.sh' }), expect: 'deadline' },
+]);
+
+kind('http', [
+  { title: 'up on 200 with a matching body', check: 'httpCheck', target: target('http', PORT.http, { request: '/ok', receive: 'status: ok' }), expect: up(/HTTP 200/) },
+  { title: 'receive reads as in Perl: (?i)STATUS: OK$ matches "status: ok\\n"', check: 'httpCheck', target: target('http', PORT.http, { request: '/ok', receive: '(?i)STATUS: OK$' }), expect: up(/HTTP 200/) },
+  { title: 'up on 200 with no receive', check: 'httpCheck', target: target('http', PORT.http, { request: '/ok' }), expect: up(/HTTP 200/) },
+  { title: 'down on 503', check: 'httpCheck', target: target('http', PORT.http, { request: '/fail' }), expect: down(/^HTTP 503$/) },
+  { title: 'down on 404', check: 'httpCheck', target: target('http', PORT.http, { request: '/missing' }), expect: down(/^HTTP 404$/) },
+  { title: 'down when the body does not match', check: 'httpCheck', target: target('http', PORT.http, { request: '/ok', receive: 'status: great' }), expect: down(/no match for \/status: great\//) },
+  { title: 'sends the real\'s address as Host without virtualhost', check: 'httpCheck', target: target('http', PORT.http, { request: '/host', receive: `host=${REAL}\n` }), expect: up() },
+  { title: 'sends virtualhost as Host', check: 'httpCheck', target: target('http', PORT.http, { request: '/host', receive: 'host=www\\.example\\.test\n', virtualhost: 'www.example.test' }), expect: up() },
+  { title: 'HEAD: up on 200', check: 'httpCheck', target: target('http', PORT.http, { request: '/ok', httpmethod: 'HEAD' }), expect: up(/HTTP 200/) },
+  { title: 'HEAD: down on 503', check: 'httpCheck', target: target('http', PORT.http, { request: '/fail', httpmethod: 'HEAD' }), expect: down(/HTTP 503/) },
+  { title: 'follows a redirect on the same real', check: 'httpCheck', target: target('http', PORT.http, { request: '/old', receive: 'status: ok' }), expect: up() },
+  { title: 'down after 7 redirects', check: 'httpCheck', target: target('http', PORT.http, { request: '/loop' }), expect: down(/HTTP 302/) },
+  { title: 'does not follow a redirect to another host', check: 'httpCheck', target: target('http', PORT.http, { request: '/away' }), expect: down(/redirect off this real, to 203\.0\.113\.9/) },
+  { title: 'matches within the first MiB of the body only', check: 'httpCheck', target: target('http', PORT.http, { request: '/big', receive: 'status: ok' }), expect: down(/no match/) },
+  { title: 'down at once when refused', check: 'httpCheck', target: target('http', CLOSED, { request: '/ok' }), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'httpCheck', target: hole(target('http', PORT.http, { request: '/ok' })), expect: 'deadline' },
+  { title: 'down at the deadline when the headers trickle', check: 'httpCheck', target: target('http', PORT.httpTrickle, { request: '/ok' }), expect: 'deadline' },
+  { title: 'down at the deadline when the body trickles', check: 'httpCheck', target: target('http', PORT.http, { request: '/trickle', receive: 'never' }), expect: 'deadline' },
+  { title: 'down at the deadline when the server never answers', check: 'httpCheck', target: target('http', PORT.silent, { request: '/ok' }), expect: 'deadline' },
+  { title: 'https: up with a self-signed certificate', check: 'httpCheck', target: target('https', PORT.https, { request: '/ok', receive: 'status: ok' }), expect: up(/HTTP 200/) },
+  { title: 'https: virtualhost as Host', check: 'httpCheck', target: target('https', PORT.https, { request: '/host', receive: 'host=www\\.example\\.test', virtualhost: 'www.example.test' }), expect: up() },
+  { title: 'https: down at once on a plain HTTP port', check: 'httpCheck', target: target('https', PORT.http, { request: '/ok' }), expect: down(/TLS|SSL|reset|closed|socket/i) },
+  { title: 'https: down at the deadline when the handshake never ends', check: 'httpCheck', target: target('https', PORT.silent, { request: '/ok' }), expect: 'deadline' },
+  { title: 'http_proxy: fetches the URL through the real', check: 'httpCheck', target: target('http_proxy', PORT.http, { request: 'http://www.example.test/', receive: 'proxied http://www\\.example\\.test/ host=www\\.example\\.test' }), expect: up() },
+  { title: 'http_proxy: down without an absolute URL', check: 'httpCheck', target: target('http_proxy', PORT.http, { request: '/' }), expect: down(/absolute http:\/\/ URL/) },
+]);
+
+kind('simpletcp', [
+  { title: 'up when a line matches; \\n in request becomes a newline', check: 'simpletcpCheck', target: target('simpletcp', PORT.simpletcp, { request: 'HELLO\\nWORLD', receive: '^you said "HELLO\\\\nWORLD"$' }), expect: up(/line 1 matches/) },
+  { title: 'up on a later line', check: 'simpletcpCheck', target: target('simpletcp', PORT.simpletcp, { request: 'PING', receive: '^status=ok$' }), expect: up(/line 2 matches/) },
+  { title: 'down when no line matches', check: 'simpletcpCheck', target: target('simpletcp', PORT.simpletcp, { request: 'PING', receive: 'status=bad' }), expect: down(/no match for \/status=bad\/ in 2 lines/) },
+  { title: 'down, not a crash, on an invalid receive regex', check: 'simpletcpCheck', target: target('simpletcp', PORT.simpletcp, { request: 'PING', receive: '(' }), expect: down(/invalid receive regex/) },
+  { title: 'down at once when refused', check: 'simpletcpCheck', target: target('simpletcp', CLOSED, { request: 'PING', receive: 'ok' }), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'simpletcpCheck', target: hole(target('simpletcp', PORT.simpletcp, { request: 'PING', receive: 'ok' })), expect: 'deadline' },
+  { title: 'down at the deadline when the server never answers nor closes', check: 'simpletcpCheck', target: target('simpletcp', PORT.silent, { request: 'PING', receive: 'ok' }), expect: 'deadline' },
+  { title: 'down at the deadline when the answer trickles', check: 'simpletcpCheck', target: target('simpletcp', PORT.trickle, { request: 'PING', receive: 'almost' }), expect: 'deadline' },
+]);
+
+kind('smtp', [
+  { title: 'up on 220 and EHLO', check: 'smtpCheck', target: target('smtp', PORT.smtp), expect: up(/greeting 220/) },
+  { title: 'submission: the same check', check: 'smtpCheck', target: target('submission', PORT.smtp), expect: up(/greeting 220/) },
+  { title: 'up through HELO when EHLO is refused', check: 'smtpCheck', target: target('smtp', PORT.smtpHelo), expect: up(/greeting 220/) },
+  { title: 'down on a 554 greeting', check: 'smtpCheck', target: target('smtp', PORT.smtp554), expect: down(/greeting: 554 go away/) },
+  { title: 'down at once when refused', check: 'smtpCheck', target: target('smtp', CLOSED), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'smtpCheck', target: hole(target('smtp', PORT.smtp)), expect: 'deadline' },
+  { title: 'down at the deadline when the greeting trickles', check: 'smtpCheck', target: target('smtp', PORT.trickle), expect: 'deadline' },
+]);
+
+kind('nntp', [
+  { title: 'up on a 200 banner', check: 'nntpCheck', target: target('nntp', PORT.nntp), expect: up(/banner 200/) },
+  { title: 'down on a 400 banner', check: 'nntpCheck', target: target('nntp', PORT.nntp400), expect: down(/banner "400/) },
+  { title: 'down at once when refused', check: 'nntpCheck', target: target('nntp', CLOSED), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'nntpCheck', target: hole(target('nntp', PORT.nntp)), expect: 'deadline' },
+  { title: 'down at the deadline when the banner never comes', check: 'nntpCheck', target: target('nntp', PORT.silent), expect: 'deadline' },
+  { title: 'down at the deadline when the banner trickles', check: 'nntpCheck', target: target('nntp', PORT.trickle), expect: 'deadline' },
+]);
+
+kind('pop', [
+  { title: 'up on +OK without login', check: 'popCheck', target: target('pop', PORT.pop), expect: up(/greeting \+OK/) },
+  { title: 'up with login and the right password', check: 'popCheck', target: target('pop', PORT.pop, { login: USER, passwd: PASS }), expect: up(/logged in/) },
+  { title: 'down with a wrong password, which the detail does not show', check: 'popCheck', target: target('pop', PORT.pop, { login: USER, passwd: 'wrong-pw' }), expect: down(/^login failed \(PASS refused\)$/) },
+  { title: 'down on a -ERR greeting', check: 'popCheck', target: target('pop', PORT.popBusy), expect: down(/greeting "-ERR busy"/) },
+  { title: 'pops: up with login over TLS', check: 'popCheck', target: target('pops', PORT.pops, { login: USER, passwd: PASS }), expect: up(/logged in/) },
+  { title: 'down at once when refused', check: 'popCheck', target: target('pop', CLOSED), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'popCheck', target: hole(target('pop', PORT.pop)), expect: 'deadline' },
+  { title: 'down at the deadline when the greeting trickles', check: 'popCheck', target: target('pop', PORT.trickle), expect: 'deadline' },
+]);
+
+kind('imap', [
+  { title: 'up on * OK without login', check: 'imapCheck', target: target('imap', PORT.imap), expect: up(/greeting OK/) },
+  { title: 'up with login (quotes and backslashes quoted)', check: 'imapCheck', target: target('imap', PORT.imap, { login: USER, passwd: PASS }), expect: up(/logged in/) },
+  { title: 'down with a wrong password', check: 'imapCheck', target: target('imap', PORT.imap, { login: USER, passwd: 'wrong-pw' }), expect: down(/^login failed/) },
+  { title: 'imaps: up with login over TLS', check: 'imapCheck', target: target('imaps', PORT.imaps, { login: USER, passwd: PASS }), expect: up(/logged in/) },
+  { title: 'down at once when refused', check: 'imapCheck', target: target('imap', CLOSED), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'imapCheck', target: hole(target('imap', PORT.imap)), expect: 'deadline' },
+  { title: 'down at the deadline when the greeting trickles', check: 'imapCheck', target: target('imap', PORT.trickle), expect: 'deadline' },
+  { title: 'imaps: down at the deadline when the handshake never ends', check: 'imapCheck', target: target('imaps', PORT.silent), expect: 'deadline' },
+]);
+
+const ftp = (over: Partial<CheckTarget>) => target('ftp', PORT.ftp, { login: 'anonymous', passwd: FTP_PASS, request: '/index.html', ...over });
+kind('ftp', [
+  { title: 'up when the file matches', check: 'ftpCheck', target: ftp({ receive: 'status: ok' }), expect: up(/index\.html matches/) },
+  { title: 'up on login alone when request is a directory', check: 'ftpCheck', target: ftp({ request: '/' }), expect: up(/logged in/) },
+  { title: 'down when the file does not match', check: 'ftpCheck', target: ftp({ receive: 'status: bad' }), expect: down(/no match/) },
+  { title: 'down when the file is missing', check: 'ftpCheck', target: ftp({ request: '/missing.html' }), expect: down(/RETR \/missing\.html: 550/) },
+  { title: 'down with a wrong password', check: 'ftpCheck', target: ftp({ passwd: 'wrong-pw' }), expect: down(/login failed \(530\)/) },
+  { title: 'down at once when refused', check: 'ftpCheck', target: ftp({ port: CLOSED }), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'ftpCheck', target: hole(ftp({})), expect: 'deadline' },
+  { title: 'down at the deadline when the greeting trickles', check: 'ftpCheck', target: ftp({ port: PORT.trickle }), expect: 'deadline' },
+]);
+
+const dns = (over: Partial<CheckTarget>) => target('dns', PORT.dns, { protocol: 'udp', request: 'www.example.test', receive: '^203\\.0\\.113\\.5$', ...over });
+kind('dns', [
+  { title: 'up when an A record matches', check: 'dnsCheck', target: dns({}), expect: up(/answer 203\.0\.113\.5/) },
+  { title: 'up when any of the A records matches', check: 'dnsCheck', target: dns({ receive: '\\.6$' }), expect: up(/answer 203\.0\.113\.6/) },
+  { title: 'up on a PTR query for an address', check: 'dnsCheck', target: dns({ request: '203.0.113.5', receive: '^www\\.example\\.test$' }), expect: up(/answer www\.example\.test/) },
+  { title: 'up over TCP when the virtual is tcp', check: 'dnsCheck', target: dns({ protocol: 'tcp' }), expect: up() },
+  { title: 'up over TCP after a truncated UDP answer', check: 'dnsCheck', target: dns({ request: 'big.example.test', receive: '203\\.0\\.113\\.7' }), expect: up() },
+  { title: 'down when no record matches', check: 'dnsCheck', target: dns({ receive: '^198\\.' }), expect: down(/no match for \/\^198\\\.\/ in 203\.0\.113\.5 203\.0\.113\.6/) },
+  { title: 'down on NXDOMAIN', check: 'dnsCheck', target: dns({ request: 'nope.example.test' }), expect: down(/NXDOMAIN/) },
+  { title: 'down with an empty receive, as in ldirectord', check: 'dnsCheck', target: dns({ receive: '' }), expect: down(/receive is empty/) },
+  { title: 'down at once when the UDP port is closed', check: 'dnsCheck', target: dns({ port: CLOSED }), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'dnsCheck', target: hole(dns({})), expect: 'deadline' },
+  { title: 'down at the deadline when the server never answers', check: 'dnsCheck', target: dns({ port: PORT.silentUdp }), expect: 'deadline' },
+  { title: 'down at the deadline when the TCP answer trickles', check: 'dnsCheck', target: dns({ protocol: 'tcp', port: PORT.trickle }), expect: 'deadline' },
+]);
+
+const sip = (over: Partial<CheckTarget>) => target('sip', PORT.sip, { protocol: 'udp', login: 'lvsd@lab.test', ...over });
+kind('sip', [
+  { title: 'up on 200 OK over UDP', check: 'sipCheck', target: sip({}), expect: up(/SIP\/2\.0 200 OK/) },
+  { title: 'up on 200 OK over TCP', check: 'sipCheck', target: sip({ protocol: 'tcp' }), expect: up(/SIP\/2\.0 200 OK/) },
+  { title: 'up after a 100 Trying, over UDP', check: 'sipCheck', target: sip({ port: PORT.sipTrying }), expect: up(/200 OK/) },
+  { title: 'up after a 100 Trying, over TCP', check: 'sipCheck', target: sip({ port: PORT.sipTrying, protocol: 'tcp' }), expect: up(/200 OK/) },
+  { title: 'down on 503', check: 'sipCheck', target: sip({ port: PORT.sip503 }), expect: down(/SIP\/2\.0 503/) },
+  { title: 'down at once when the UDP port is closed', check: 'sipCheck', target: sip({ port: CLOSED }), expect: 'refused' },
+  { title: 'down at the deadline when black-holed', check: 'sipCheck', target: hole(sip({})), expect: 'deadline' },
+  { title: 'down at the deadline when the TCP answer trickles', check: 'sipCheck', target: sip({ protocol: 'tcp', port: PORT.trickle }), expect: 'deadline' },
+]);
+
+describe('lab: health checks', function () {
+  let kernel: HostKernel;
+  let topo: Topology;
+  let results = new Map<string, CaseResult>();
+  let clientLeftovers = '';
+
+  before(async function () {
+    this.timeout(180_000);
+    kernel = new HostKernel();
+    const spec: TopologySpec = {
+      vip: VIP,
+      prefixLength: 24,
+      nodes: [
+        { name: 'client', role: 'client', ip: CLIENT },
+        { name: 'r1', role: 'client', ip: REAL },
+        { name: 'r2', role: 'client', ip: HOLE },
+      ],
+      // No director here: the binary is never run, any file will do.
+      binary: '/bin/true',
+    };
+    topo = await Topology.create(kernel, spec);
+
+    // r2 answers nothing: SYN-ACKs, echo replies and ICMP errors to the client all fall into a
+    // blackhole. The client knows r2's MAC, so nothing hinges on ARP.
+    await topo.run('r2', ['ip', 'route', 'add', 'blackhole', `${CLIENT}/32`]);
+    await topo.run('client', ['ip', 'neigh', 'replace', HOLE, 'lladdr', topo.node('r2').mac, 'dev', 'eth0', 'nud', 'permanent']);
+
+    // r1 serves every protocol, with a throw-away self-signed certificate for TLS.
+    const r1 = topo.node('r1');
+    const serveDir = join(r1.dir, 'serve');
+    mkdirSync(serveDir, { recursive: true });
+    await topo.run('r1', [
+      'openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', '/CN=www.example.test', '-keyout', join(serveDir, 'key.pem'), '-out', join(serveDir, 'cert.pem'),
+    ]);
+    const config: ServeConfig = { cert: join(serveDir, 'cert.pem'), key: join(serveDir, 'key.pem'), listeners: listeners() };
+    writeFileSync(join(serveDir, 'config.json'), JSON.stringify(config));
+    const log = join(serveDir, 'serve.log');
+    const started = await topo.exec('r1', [process.execPath, '--import', tsx, join(root, 'test', 'support', 'servers', 'serve.ts'), join(serveDir, 'config.json')], { detach: true, log });
+    assert.equal(started.error, undefined, started.error);
+    for (let i = 0; !existsSync(join(serveDir, 'ready')); i++) {
+      if (i > 300) throw new Error(`servers on r1 did not start:\n${readFileSync(log, 'utf8')}`);
+      await sleep(50);
+    }
+
+    // The external check scripts, and where they report.
+    scriptDir = join(topo.node('client').dir, 'external');
+    mkdirSync(scriptDir, { recursive: true });
+    for (const [name, text] of Object.entries(SCRIPTS)) writeFileSync(join(scriptDir, name), text, { mode: 0o755 });
+
+    // Every case at once, as the engine runs them, in one process in the client's namespaces.
+    const all: CheckCase[] = [];
+    for (const [k, list] of cases) {
+      list.forEach((c, i) => {
+        const t = c.check === 'externalCheck' && !c.target.checkcommand.startsWith('/') ? { ...c.target, checkcommand: script(c.target.checkcommand) } : c.target;
+        all.push({ id: `${k}#${i}`, check: c.check, target: t, deadlineMs: c.expect === 'deadline' ? DEADLINE_MS : LONG_MS });
+      });
+    }
+    const r = await topo.exec('client', [process.execPath, '--import', tsx, join(root, 'test', 'support', 'run-check.ts')], {
+      stdin: JSON.stringify(all),
+      env: { LVSKIT_CHECK_DIR: scriptDir },
+      timeoutMs: LONG_MS + 30_000,
+    });
+    assert.ok(!r.timedOut, `the check runner did not end by itself: a check left a socket, timer or process behind\n${r.stderr}`);
+    assert.equal(r.code, 0, `check runner failed:\n${r.stderr}`);
+    results = new Map((JSON.parse(r.stdout) as CaseResult[]).map((x) => [x.id, x]));
+    // What is left in the client's namespaces besides the node's holder process.
+    const inClient = await kernel.exec({ argv: ['ip', 'netns', 'pids', topo.node('client').netns] });
+    const pids = inClient.stdout.split(/\s+/).filter((p) => p && p !== String(topo.node('client').pid));
+    // Zombies are dead already, only waiting for init to reap them.
+    const ps = pids.length ? (await kernel.exec({ argv: ['ps', '-o', 'pid=,stat=,args=', '-p', pids.join(',')] })).stdout : '';
+    clientLeftovers = ps.split('\n').filter((l) => l.trim() && !/^\s*\d+\s+Z/.test(l)).join('\n');
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await topo?.destroy();
+    await kernel?.close();
+  });
+
+  for (const [k, list] of cases) {
+    describe(k, () => {
+      list.forEach((c, i) => {
+        it(c.title, () => {
+          const r = results.get(`${k}#${i}`);
+          assert.ok(r, 'no result');
+          assert.equal(r.error, undefined, r.error);
+          const shown = `${r.up ? 'up' : 'down'} "${r.detail}" after ${r.ms} ms`;
+          if (c.expect === 'deadline') {
+            assert.equal(r.up, false, shown);
+            assert.ok(r.ms >= DEADLINE_MS - 100, `ended before the ${DEADLINE_MS} ms deadline: ${shown}`);
+            assert.ok(r.ms <= DEADLINE_MS + MARGIN_MS, `ended long after the ${DEADLINE_MS} ms deadline: ${shown}`);
+            assert.match(r.detail, c.check === 'pingCheck' ? /timed out|no echo reply/ : /^timed out/, shown);
+          } else if (c.expect === 'refused') {
+            assert.equal(r.up, false, shown);
+            assert.match(r.detail, /refused/, shown);
+            assert.ok(r.ms < LONG_MS / 2, `waited for the deadline: ${shown}`);
+          } else {
+            assert.equal(r.up, c.expect.up, shown);
+            if (c.expect.detail) assert.match(r.detail, c.expect.detail, shown);
+            assert.ok(r.ms < LONG_MS / 2, `a clear answer must not wait for the deadline: ${shown}`);
+          }
+        });
+      });
+    });
+  }
+
+  describe('external (what the command saw, what it left)', () => {
+    it('gets VIP VPORT RIP RPORT, or the fwmark for a fwmark virtual', () => {
+      assert.equal(readFileSync(join(scriptDir, 'args.8080'), 'utf8'), `${VIP} 8080 ${REAL} 8080\n`);
+      assert.match(readFileSync(join(scriptDir, 'args.8081'), 'utf8'), new RegExp(`^7 0 ${REAL.replace(/\./g, '\\.')} 8081\n$`));
+    });
+
+    it('a hanging command and its child are killed: nothing is left in the client', async () => {
+      const pids = readFileSync(join(scriptDir, 'hang.pids'), 'utf8').trim().split(' ');
+      assert.equal(pids.length, 2);
+      for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), false, `process ${pid} of hang.sh still runs`);
+      assert.equal(clientLeftovers, '', `processes left in the client after the checks:\n${clientLeftovers}`);
+    });
+  });
+
+});

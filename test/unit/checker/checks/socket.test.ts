@@ -1,0 +1,161 @@
+// The checks' shared plumbing, without the network: the deadline guard, the line reader, replies.
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { passivePort } from '../../../../src/checker/checks/ftp';
+import { describeError, Down, fail, guarded, LineReader, readReply, receivePattern, up } from '../../../../src/checker/checks/socket';
+
+describe('checks: deadline guard', () => {
+  it('resolves "timed out <phase>" the moment the signal aborts, and destroys what the check owned', async () => {
+    const controller = new AbortController();
+    let destroyed = 0;
+    const pending = guarded(controller.signal, async (scope) => {
+      scope.own({ destroy: () => destroyed++ });
+      scope.step('waiting for the greeting');
+      return new Promise(() => undefined); // a server that never answers
+    });
+    await sleep(20);
+    controller.abort();
+    assert.deepEqual(await pending, { up: false, detail: 'timed out waiting for the greeting' });
+    assert.equal(destroyed, 1);
+  });
+
+  it('turns a thrown reason into down, and a socket error code into words; never rejects', async () => {
+    const signal = new AbortController().signal;
+    assert.deepEqual(await guarded(signal, async () => fail('HTTP 503')), { up: false, detail: 'HTTP 503' });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 198.51.100.21:80'), { code: 'ECONNREFUSED' });
+    assert.deepEqual(await guarded(signal, async () => Promise.reject(refused)), { up: false, detail: 'connection refused' });
+    assert.deepEqual(await guarded(signal, () => { throw new Error('sync'); }), { up: false, detail: 'sync' });
+    assert.deepEqual(await guarded(signal, async () => up('fine')), { up: true, detail: 'fine' });
+  });
+
+  it('does not start a check whose deadline has passed', async () => {
+    let ran = false;
+    const r = await guarded(AbortSignal.abort(), async () => ((ran = true), up('x')));
+    assert.equal(r.up, false);
+    assert.equal(ran, false);
+  });
+
+  it('words OpenSSL errors by their reason', () => {
+    const e = new Error('write EPROTO 80AC:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:ssl3_record.c:355:');
+    assert.equal(describeError(e), 'TLS: wrong version number');
+  });
+
+  it('reports an invalid receive regex as a down reason, not an exception', () => {
+    assert.throws(() => receivePattern('(unclosed'), (e: unknown) => e instanceof Down && /invalid receive regex/.test(e.message));
+    assert.ok(receivePattern('^ok$').test('ok'));
+  });
+});
+
+describe('checks: line reader', () => {
+  it('gives LF and CRLF lines as they arrive, split across chunks, and a last line without LF', async () => {
+    const s = new PassThrough();
+    const r = new LineReader(s);
+    s.write('220 hel');
+    s.write('lo\r\n250-a\n250 b');
+    s.end();
+    assert.equal(await r.line(), '220 hello');
+    assert.equal(await r.line(), '250-a');
+    assert.equal(await r.line(), '250 b');
+    assert.equal(await r.line(), null);
+  });
+
+  it('waits for a line, and wakes with "timed out" when the signal aborts', async () => {
+    const s = new PassThrough();
+    const controller = new AbortController();
+    const r = new LineReader(s, controller.signal);
+    s.write('no newline yet');
+    const pending = r.line();
+    setTimeout(() => controller.abort(), 20);
+    await assert.rejects(pending, (e: unknown) => e instanceof Down && e.message === 'timed out');
+  });
+
+  it('fails on a line longer than its limit instead of buffering forever', async () => {
+    const s = new PassThrough();
+    const r = new LineReader(s, undefined, 16);
+    s.write('x'.repeat(40));
+    await assert.rejects(r.line(), /longer than 16 bytes/);
+  });
+
+  it('gives the lines that came before an error, then the error', async () => {
+    const s = new PassThrough();
+    const r = new LineReader(s);
+    s.write('one\n');
+    await sleep(1);
+    s.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    assert.equal(await r.line(), 'one');
+    await assert.rejects(r.line(), /ECONNRESET/);
+  });
+
+  it('reads exact byte counts and the rest of the stream, capped', async () => {
+    const s = new PassThrough();
+    const r = new LineReader(s, undefined, 8);
+    s.write(Buffer.from([0, 3, 97, 98]));
+    s.write('c');
+    assert.deepEqual(await r.bytes(2), Buffer.from([0, 3]));
+    assert.equal((await r.bytes(3))?.toString(), 'abc');
+    s.end('0123456789abcdef');
+    assert.deepEqual(await r.rest(10), { data: Buffer.from('0123456789'), truncated: true });
+    assert.deepEqual(await r.rest(100), { data: Buffer.from('abcdef'), truncated: false });
+    assert.equal(await r.bytes(1), null);
+  });
+});
+
+describe('checks: SMTP/FTP replies', () => {
+  const reader = (text: string) => {
+    const s = new PassThrough();
+    s.end(text);
+    return new LineReader(s);
+  };
+
+  it('reads a multi-line reply up to its last "NNN " line', async () => {
+    const r = reader('250-lab.test hello\r\n250-PIPELINING\r\n250 8BITMIME\r\n220 next\r\n');
+    assert.deepEqual(await readReply(r), { code: 250, text: 'lab.test hello' });
+    assert.deepEqual(await readReply(r), { code: 220, text: 'next' });
+  });
+
+  it('fails on a line that is no reply, and on a reply cut short', async () => {
+    await assert.rejects(readReply(reader('HTTP/1.1 200 OK\r\n')), /unexpected reply/);
+    await assert.rejects(readReply(reader('250-one\r\n')), /middle of a reply/);
+    await assert.rejects(readReply(reader('')), /closed/);
+  });
+
+  it('finds the data port in PASV and EPSV replies', () => {
+    assert.equal(passivePort({ code: 227, text: 'Entering Passive Mode (198,51,100,21,195,80)' }, false), 195 * 256 + 80);
+    assert.equal(passivePort({ code: 229, text: 'Entering Extended Passive Mode (|||50000|)' }, true), 50000);
+    assert.throws(() => passivePort({ code: 227, text: 'no numbers' }, false), /unusable passive reply/);
+  });
+});
+
+describe('checks: receive, a Perl regex', () => {
+  const perl = (re: string, text: string) => receivePattern(re).test(text);
+
+  it('$ matches at the end or before a final newline, as in Perl', () => {
+    assert.ok(perl('ok$', 'status: ok\n'));
+    assert.ok(perl('ok$', 'status: ok'));
+    assert.ok(!perl('ok$', 'ok\nmore\n'));
+    assert.ok(perl('\\$5', 'costs $5'), 'an escaped $ stays a dollar');
+    assert.ok(perl('[$]5', 'costs $5'), 'so does one in a class');
+  });
+
+  it('\\A, \\z and \\Z anchor the whole text', () => {
+    assert.ok(perl('\\Aok', 'ok then'));
+    assert.ok(!perl('\\Aok', 'Aok, not at the start'));
+    assert.ok(perl('ok\\z', 'ok'));
+    assert.ok(!perl('ok\\z', 'ok\n'));
+    assert.ok(perl('ok\\Z', 'ok\n'));
+  });
+
+  it('leading inline flags become RegExp flags', () => {
+    assert.ok(perl('(?i)STATUS: OK', 'status: ok'));
+    assert.ok(perl('(?m)^two$', 'one\ntwo\nthree'));
+    assert.ok(perl('(?s)a.b', 'a\nb'));
+    assert.ok(!perl('a.b', 'a\nb'));
+  });
+
+  it('a ] first in a class is a member, as in Perl', () => {
+    assert.ok(perl('[]x]', ']'));
+    assert.ok(perl('[^]x]', 'y'));
+    assert.ok(!perl('^[^]x]$', ']'));
+  });
+});
