@@ -63,7 +63,7 @@ describe('lab: ldap, ldaps, mysql and pgsql checks against slapd, MariaDB and Po
   async function run(targets: Array<[string, CheckTarget]>, deadlineMs = DEADLINE_MS): Promise<Record<string, CaseResult>> {
     const cases: CheckCase[] = targets.map(([id, t]) => ({ id, check: CHECK_OF[t.service]!, target: t, deadlineMs }));
     const loader = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-    const r = await topo.exec('client', [process.execPath, '--import', loader, join(root, 'test', 'support', 'run-db-check.ts')], {
+    const r = await topo.exec('client', [process.execPath, '--import', loader, join(root, 'test', 'support', 'run-check.ts')], {
       stdin: JSON.stringify(cases),
       timeoutMs: deadlineMs + 30_000,
     });
