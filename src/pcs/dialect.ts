@@ -1,0 +1,68 @@
+// Which pcs we talk to: `pcs --version` mapped to one of the four command-line dialects
+// (reference: ocf.md §4). Only the vocabulary that differs between dialects lives here.
+import { run, which } from '../exec/run';
+import { LvskitError, UsageError } from '../errors';
+
+export type Dialect = '0.9' | '0.10' | '0.11' | '0.12';
+
+export const DIALECTS: readonly Dialect[] = ['0.9', '0.10', '0.11', '0.12'];
+
+export interface Vocabulary {
+  /** Id pcs gives the promotable wrapper of resource `lvs`. */
+  cloneId: string;
+  /** Role names as this pcs accepts them in op and constraint definitions. */
+  promoted: string;
+  unpromoted: string;
+  /** Words that make `pcs resource create` build the promotable wrapper. */
+  promotableArgs: string[];
+  /** `pcs resource defaults` sub-command words before the name=value. */
+  defaultsArgs: string[];
+  /** Score argument of `pcs constraint colocation add`. */
+  colocationScore: string;
+}
+
+const VOCABULARY: Record<Dialect, Vocabulary> = {
+  // 0.9: master/slave resources; `--master` is accepted by every 0.9 release.
+  '0.9': { cloneId: 'lvs-master', promoted: 'Master', unpromoted: 'Slave', promotableArgs: ['--master'], defaultsArgs: [], colocationScore: 'INFINITY' },
+  // 0.10: promotable clones, still the legacy role names (Promoted arrived only in 0.10.10).
+  '0.10': { cloneId: 'lvs-clone', promoted: 'Master', unpromoted: 'Slave', promotableArgs: ['promotable'], defaultsArgs: [], colocationScore: 'INFINITY' },
+  '0.11': { cloneId: 'lvs-clone', promoted: 'Promoted', unpromoted: 'Unpromoted', promotableArgs: ['promotable'], defaultsArgs: ['update'], colocationScore: 'INFINITY' },
+  // 0.12: a bare score in `colocation add` is deprecated.
+  '0.12': { cloneId: 'lvs-clone', promoted: 'Promoted', unpromoted: 'Unpromoted', promotableArgs: ['promotable'], defaultsArgs: ['update'], colocationScore: 'score=INFINITY' },
+};
+
+export function vocabulary(d: Dialect): Vocabulary {
+  return VOCABULARY[d];
+}
+
+/** The dialect of a pcs version string such as `0.10.8`, `0.11.5`, `0.12.0a1`; throws when unsupported. */
+export function dialectOf(version: string): Dialect {
+  const m = /^\s*(\d+)\.(\d+)(?:[.\w+~-]*)\s*$/.exec(version);
+  if (!m) throw new UsageError(`not a pcs version: '${version.trim()}' (expected something like 0.11.5)`);
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  if (major === 0 && minor >= 9 && minor <= 12) return `0.${minor}` as Dialect;
+  // A later 0.x keeps 0.12's syntax until we learn otherwise; older ones predate corosync 2.
+  if (major === 0 && minor > 12) return '0.12';
+  throw new UsageError(`pcs ${version.trim()} is not supported (supported: ${DIALECTS.join(', ')})`);
+}
+
+export interface DetectedPcs {
+  version: string;
+  dialect: Dialect;
+}
+
+/** Runs `pcs --version` and maps it to a dialect. */
+export function detectPcs(): DetectedPcs {
+  const pcs = which('pcs');
+  if (!pcs) throw new LvskitError('pcs is not installed (or not on PATH); give --pcs-version X.Y to print the commands for a dry run');
+  const r = run(pcs, ['--version'], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new LvskitError(`pcs --version failed: ${r.error ?? `exit ${r.code}`}: ${(r.stderr || r.stdout).trim()}`);
+  const version = r.stdout.trim().split('\n')[0]?.trim() ?? '';
+  try {
+    return { version, dialect: dialectOf(version) };
+  } catch (err) {
+    // Not the user's typing: the installed pcs is the problem.
+    throw new LvskitError(`pcs --version: ${(err as Error).message}`);
+  }
+}

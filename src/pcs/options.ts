@@ -1,0 +1,139 @@
+// The options of `lvskit bootstrap`, checked before anything runs: every value that reaches a pcs
+// argument is one the resource or cluster accepts, with a message naming the option otherwise.
+import { UsageError } from '../errors';
+import { ipFamily, isInterfaceName } from '../net/address';
+
+export type Checker = 'ocf' | 'systemd';
+
+export const DEFAULTS = {
+  name: 'lvs',
+  nic: 'eth0',
+  config: '/etc/ha.d/ldirectord.cf',
+  stickiness: '100',
+  checker: 'ocf' as Checker,
+};
+
+/** What commander hands over (strings as typed, or undefined). */
+export interface RawOptions {
+  nodes?: string;
+  name?: string;
+  vip?: string;
+  nic?: string;
+  vipPrefix?: string;
+  syncInterface?: string;
+  config?: string;
+  stickiness?: string;
+  /** false with --no-stonith. */
+  stonith?: boolean;
+  checker?: string;
+  pcsVersion?: string;
+  apply?: boolean;
+  dryRun?: boolean;
+}
+
+export interface BootstrapOptions {
+  nodes: string[];
+  name: string;
+  vip: string;
+  nic: string;
+  vipPrefix: number | undefined;
+  syncInterface: string | undefined;
+  checker: Checker;
+  /** The checker's configuration file (ocf checker only). */
+  config: string;
+  /** resource-stickiness: an integer or INFINITY. */
+  stickiness: string;
+  stonith: boolean;
+  pcsVersion: string | undefined;
+  apply: boolean;
+}
+
+// A host name as corosync and pcs take it: labels of letters, digits, '-' and '_', dot-separated.
+const NODE = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}))*$/;
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+// INFINITY in pacemaker is 1000000; larger numbers are clamped there, so refuse them here.
+const STICKINESS = /^(?:\d{1,7}|infinity)$/i;
+
+function parseNodes(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') throw new UsageError('--nodes is required: the cluster nodes, comma-separated (e.g. --nodes d1,d2)');
+  const nodes = raw.split(',').map((n) => n.trim());
+  for (const n of nodes) {
+    if (n === '') throw new UsageError(`--nodes has an empty name: '${raw}'`);
+    if (n.length > 253 || !NODE.test(n)) throw new UsageError(`--nodes: '${n}' is not a valid node name (letters, digits, '-', '_', dot-separated labels)`);
+  }
+  const seen = new Set<string>();
+  for (const n of nodes) {
+    if (seen.has(n.toLowerCase())) throw new UsageError(`--nodes names '${n}' twice`);
+    seen.add(n.toLowerCase());
+  }
+  if (nodes.length < 2) throw new UsageError(`--nodes needs at least two nodes, got '${raw}': a director cluster of one node has nothing to fail over to`);
+  return nodes;
+}
+
+function parsePrefix(raw: string | undefined, family: 4 | 6): number | undefined {
+  if (raw === undefined) return undefined;
+  const max = family === 4 ? 32 : 128;
+  const n = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= max)) throw new UsageError(`--vip-prefix must be an integer from 1 to ${max} for an IPv${family} VIP, got '${raw}'`);
+  return n;
+}
+
+function parseConfigPath(raw: string): string {
+  // The path becomes `configfile=<path>` in the CIB: no whitespace or control characters, absolute.
+  if (!raw.startsWith('/') || raw.length > 4096 || /[\s\x00-\x1f\x7f]/.test(raw)) {
+    throw new UsageError(`--config must be an absolute path without spaces or control characters, got '${raw}'`);
+  }
+  return raw;
+}
+
+export function parseOptions(raw: RawOptions): BootstrapOptions {
+  const nodes = parseNodes(raw.nodes);
+  const name = raw.name ?? DEFAULTS.name;
+  if (!CLUSTER_NAME.test(name)) throw new UsageError(`--name: '${name}' is not a valid cluster name (up to 32 letters, digits, '.', '_', '-', starting with a letter or digit)`);
+
+  if (raw.vip === undefined || raw.vip === '') throw new UsageError('--vip is required: the virtual IP address the promoted director holds');
+  const family = ipFamily(raw.vip);
+  if (family === undefined) throw new UsageError(`--vip is not an IPv4 or IPv6 address: '${raw.vip}'`);
+
+  const nic = raw.nic ?? DEFAULTS.nic;
+  if (!isInterfaceName(nic)) throw new UsageError(`--nic is not a valid interface name: '${nic}'`);
+  if (nic === 'lo') throw new UsageError('--nic cannot be lo: the unpromoted directors hold the VIP there');
+  const vipPrefix = parsePrefix(raw.vipPrefix, family);
+
+  let syncInterface: string | undefined;
+  if (raw.syncInterface !== undefined) {
+    if (!isInterfaceName(raw.syncInterface)) throw new UsageError(`--sync-interface is not a valid interface name: '${raw.syncInterface}'`);
+    syncInterface = raw.syncInterface;
+  }
+
+  const checker = raw.checker ?? DEFAULTS.checker;
+  if (checker !== 'ocf' && checker !== 'systemd') throw new UsageError(`--checker must be ocf or systemd, got '${checker}'`);
+  if (checker === 'systemd' && raw.config !== undefined) {
+    throw new UsageError(`--config applies to --checker ocf only: the systemd unit lvsd.service reads ${DEFAULTS.config} (change it with a drop-in)`);
+  }
+  const config = parseConfigPath(raw.config ?? DEFAULTS.config);
+
+  const stickiness = raw.stickiness ?? DEFAULTS.stickiness;
+  if (!STICKINESS.test(stickiness) || (/^\d+$/.test(stickiness) && Number(stickiness) > 1_000_000)) {
+    throw new UsageError(`--stickiness must be an integer from 0 to 1000000 or INFINITY, got '${stickiness}'`);
+  }
+
+  if (raw.pcsVersion !== undefined && !/^\d+\.\d+/.test(raw.pcsVersion)) {
+    throw new UsageError(`--pcs-version must look like X.Y or X.Y.Z (e.g. 0.11 or 0.10.8), got '${raw.pcsVersion}'`);
+  }
+
+  return {
+    nodes,
+    name,
+    vip: raw.vip,
+    nic,
+    vipPrefix,
+    syncInterface,
+    checker,
+    config,
+    stickiness: /^\d+$/.test(stickiness) ? String(Number(stickiness)) : 'INFINITY',
+    stonith: raw.stonith ?? true,
+    pcsVersion: raw.pcsVersion,
+    apply: raw.apply === true,
+  };
+}

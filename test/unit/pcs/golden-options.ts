@@ -1,0 +1,18 @@
+// The options every golden dry run is made with: each option given, so each appears in the output.
+import type { RawOptions } from '../../../src/pcs/options';
+
+export const GOLDEN_OPTIONS: RawOptions = {
+  nodes: 'd1,d2',
+  name: 'lvs',
+  vip: '198.51.100.100',
+  nic: 'eth0',
+  vipPrefix: '24',
+  syncInterface: 'eth1',
+  config: '/etc/ha.d/lvs.cf',
+  stickiness: '200',
+  stonith: false,
+  checker: 'ocf',
+};
+
+/** A real `pcs --version` of each dialect (Debian 10, 11, 12 and a 0.12 release). */
+export const GOLDEN_VERSIONS = { '0.9': '0.9.169', '0.10': '0.10.8', '0.11': '0.11.5', '0.12': '0.12.0' } as const;
