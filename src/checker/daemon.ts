@@ -125,6 +125,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   let stopping: Promise<number> | undefined;
   let digest = fileDigest(opts.configFile);
+  let lastStamp = '';
   let reloading = Promise.resolve();
 
   const reload = (why: string) => {
@@ -156,7 +157,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const watcher = setInterval(() => {
     let changed = false;
     try {
-      statSync(opts.configFile);
+      // Hash only when the file's identity or time changed: cheap enough to run every second.
+      const st = statSync(opts.configFile);
+      const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (stamp === lastStamp) return;
+      lastStamp = stamp;
       const d = fileDigest(opts.configFile);
       changed = d !== undefined && d !== digest;
       if (changed) digest = d;

@@ -26,6 +26,8 @@ export interface EngineHooks {
 
 /** Checks that start a process (ping, external) run at most this many at once. */
 const PROCESS_CHECKS_AT_ONCE = 64;
+/** How often the kernel's table is compared even when nothing changed. */
+const REPAIR_MS = 30_000;
 /** Changes arriving this close together go to the kernel in one batch. */
 const BATCH_MS = 20;
 
@@ -286,10 +288,11 @@ export class Engine {
   private armPeriodic(): void {
     clearTimeout(this.periodic);
     if (this.stopped) return;
-    // A full comparison every checkinterval repairs changes made behind lvsd's back.
+    // A full comparison now and then repairs changes made behind lvsd's back; transitions do not
+    // wait for it (they reconcile at once).
     this.periodic = setTimeout(() => {
       void this.reconcileNow().finally(() => this.armPeriodic());
-    }, this.config.globals.checkinterval * 1000);
+    }, REPAIR_MS);
   }
 
   /** One read, one diff, one batch. Concurrent calls coalesce into one more run. */
