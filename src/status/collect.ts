@@ -95,7 +95,7 @@ export function parseCrmMon(xml: string): ClusterView {
     available: true,
     nodes: asArray(r.nodes?.node).map((n) => ({ name: n.name ?? '?', online: n.online === 'true', standby: n.standby === 'true' })),
     resources,
-    failures: asArray(r.failures?.failure).map((f) => ({ node: String(f.node ?? '?'), op: f.op_key ?? '?', status: f.status ?? f.exitstatus ?? '?', reason: f.exitreason ?? '' })),
+    failures: asArray(r.failures?.failure).map((f) => ({ node: String(f.node ?? '?'), op: f.op_key ?? '?', status: f.exitstatus ?? f.status ?? '?', reason: f.exitreason ?? '' })),
   };
   if (r.summary?.current_dc?.name) view.dc = r.summary.current_dc.name;
   return view;

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCrmMon, type StatusView } from '../../../src/status/collect';
+import { renderStatus } from '../../../src/status/render';
+
+// Captured from pacemaker 2.1.5's `crm_mon -1 --output-as=xml` in the lab: a promotable clone
+// promoted, a started primitive, and a primitive that failed to start (exit 6).
+const XML = readFileSync(join(__dirname, 'fixtures', 'crm_mon-2.1.5.xml'), 'utf8');
+
+describe('status: the cluster view from crm_mon XML, and the one-screen rendering', () => {
+  it('reads nodes, the DC, resources inside and outside clones, and failures', () => {
+    const v = parseCrmMon(XML);
+    assert.equal(v.available, true);
+    assert.equal(v.dc, 'd1');
+    assert.deepEqual(v.nodes, [{ name: 'd1', online: true, standby: false }]);
+    assert.deepEqual(
+      v.resources.map((r) => [r.id, r.agent, r.role, r.nodes.join(',')]),
+      [
+        ['bad', 'ocf:heartbeat:Dummy', 'Started', 'd1'],
+        ['vip', 'ocf:heartbeat:IPaddr2', 'Stopped', ''],
+        ['st', 'ocf:pacemaker:Stateful', 'Promoted', 'd1'],
+      ],
+    );
+    assert.deepEqual(v.failures, [{ node: 'd1', op: 'vip_start_0', status: 'not configured', reason: '[findif] failed' }]);
+  });
+
+  it('shows role, VIP, every real with health and weight, and the cluster on one screen', () => {
+    const view: StatusView = {
+      directors: [{ instance: 'lvs', vip: '198.51.100.100', nic: 'eth0', role: 'promoted' }],
+      checkers: [
+        {
+          pid: 42, config: '/etc/ha.d/ldirectord.cf', state: 'running', startedAt: '', updatedAt: '', reconciles: 7, lastReconcileMs: 12, reconcileErrors: 0, ageSeconds: 1,
+          virtuals: [{
+            virtual: '198.51.100.100:80 tcp', scheduler: 'lc', realsUp: 1, fallback: false,
+            reals: [
+              { real: '198.51.100.21:80', health: 'up', configuredWeight: 1, weight: 1, uthreshold: 3, consecutiveFailures: 0, rampingUntil: '2026-11-21T08:10:00.000Z', lastCheck: { at: '', up: true, detail: 'HTTP 200', latencyMs: 4, kind: 'negotiate' } },
+              { real: '198.51.100.22:80', health: 'down', configuredWeight: 1, weight: 0, uthreshold: 0, consecutiveFailures: 3, lastCheck: { at: '', up: false, detail: 'connection refused', latencyMs: 1, kind: 'negotiate' } },
+            ],
+          }],
+        },
+      ],
+      cluster: parseCrmMon(XML),
+    };
+    const text = renderStatus(view);
+    assert.match(text, /lvs: PROMOTED {2}VIP 198\.51\.100\.100 on eth0/);
+    assert.match(text, /198\.51\.100\.100:80 tcp +lc +1\/2 up/);
+    assert.match(text, /198\.51\.100\.21:80 +UP +weight 1\/1 u_threshold 3 .*HTTP 200.*ramping until 08:10:00/);
+    assert.match(text, /198\.51\.100\.22:80 +DOWN +weight 0\/1 .*connection refused.*3 failure\(s\) in a row/);
+    assert.match(text, /nodes online: d1; DC d1/);
+    assert.match(text, /failed action: vip_start_0 on d1: not configured \(\[findif\] failed\)/);
+  });
+});
