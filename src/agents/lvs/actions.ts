@@ -111,7 +111,9 @@ function observe(c: LvsConfig): Observed {
     const nic = link.exists ? c.nic : 'all';
     const ignore = max(readSysctl(arpKey('all', 'arp_ignore')), readSysctl(arpKey(nic, 'arp_ignore')));
     const ann = max(readSysctl(arpKey('all', 'arp_announce')), readSysctl(arpKey(nic, 'arp_announce')));
-    if (ignore < 1 || ann < 2) {
+    // Only arp_ignore 1, 2 and 8 keep the NIC from answering for an address on lo: 3 spares
+    // scope-host addresses only, and a VIP added to lo has global scope.
+    if (![1, 2, 8].includes(ignore) || ann < 2) {
       return { ...base, role: 'unpromoted', broken: `VIP ${c.vip} is on lo but ARP is not hidden (arp_ignore ${ignore}, arp_announce ${ann} on ${nic})` };
     }
   }
