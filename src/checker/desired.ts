@@ -69,7 +69,7 @@ export function desiredTable({ config, checkOf, current, now }: DesiredInput): D
         // Not checked yet: leave the kernel's entry as it is, add nothing.
         unknown++;
         if (present) dests.set(target, { target, forward: present.forward, weight: present.weight, uthreshold: present.uthreshold, lthreshold: present.lthreshold });
-      } else if (v.quiescent && (present || config.globals.readdquiescent)) {
+      } else if (v.quiescent && (present || config.globals.readdquiescent || check?.state.addQuiesced)) {
         dests.set(target, { ...full, weight: 0 });
       }
     }

@@ -322,6 +322,7 @@ export class Engine {
       const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now() });
       changes = diffTables(current, want.table, this.owned);
       if (changes.length > 0) errors = (await this.backend.apply(changes)).errors;
+      if (errors.length === 0) for (const c of this.checks.values()) c.state.addQuiesced = false;
       this.lastDesired = want.table;
       this.logChanges(current, changes);
       this.updateFallbacks(want.fallback);

@@ -24,6 +24,12 @@ export class HealthState {
   ramp = false;
   /** Set for checks created after the daemon started (a reload added the real): ramp on first up. */
   rampOnFirstUp = false;
+  /**
+   * Its first check failed: with quiescent=yes the real goes in at weight 0, as ldirectord puts
+   * every real in at start and quiesces the failed ones. Cleared once the table has it, so a real
+   * an operator removes by hand later stays removed (unless readdquiescent).
+   */
+  addQuiesced = false;
   private connectsSinceNegotiate = 0;
   private negotiateDue = true;
 
@@ -66,6 +72,7 @@ export class HealthState {
     this.fails++;
     if (this.health === 'down') return undefined;
     if (this.health === 'up' && this.fails < limits.failurecount) return undefined;
+    if (this.health === 'unknown') this.addQuiesced = true;
     this.health = 'down';
     this.ramp = false;
     this.upSince = undefined;

@@ -107,10 +107,12 @@ describe('checker/engine: health to IPVS table', function () {
     engine = new Engine(config([v]), ipvs, quiet, Date.now, scripted(health));
     await engine.start();
     await engine.settled;
-    assert.deepEqual(ipvs.weights(), { '198.51.100.30:80': 1 }, 'never-seen reals are not added quiesced');
+    assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 0, [`${R2}:80`]: 0, '198.51.100.30:80': 1 }, 'reals failing their first check go in at weight 0, as with ldirectord');
+    ipvs.table.get('-t 198.51.100.100:80')!.dests.delete(`${R2}:80`);
     health.set(R1, true);
     await until(() => ipvs.weights()[`${R1}:80`] === 1);
     assert.ok(!('198.51.100.30:80' in ipvs.weights()), 'fallback removed once a real is up');
+    assert.ok(!(`${R2}:80` in ipvs.weights()), 'a quiesced real removed by hand is not put back (readdquiescent=no)');
   });
 
   it('checks a real shared by two virtuals once per round and applies the result to both', async () => {
