@@ -76,14 +76,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       for (const { virtual } of check.members) {
         if (virtual.monitorfile) appendMonitorfile(virtual.monitorfile, `${check.label} ${describeVirtual(virtual)} ${result.kind}`, result.up, result.detail, log);
       }
+      // No status write per check: the heartbeat carries the latest results; transitions write at once.
+    },
+    transition: (virtual, real, to) => {
+      alerts.realChanged(virtual, `${real.address}:${real.port}`, to, describeVirtual(virtual));
       statusSoon();
     },
-    transition: (virtual, real, to) => alerts.realChanged(virtual, `${real.address}:${real.port}`, to, describeVirtual(virtual)),
     fallback: (virtual, active) => {
       log('info', `${active ? 'Added' : 'Deleted'} fallback server for ${describeVirtual(virtual)}`);
       runFallbackCommand(virtual, active, log);
     },
-    reconciled: () => statusSoon(),
+    reconciled: (r) => {
+      if (r.changes > 0 || r.errors.length > 0) statusSoon();
+    },
   });
 
   const startedAt = new Date().toISOString();

@@ -26,6 +26,8 @@ export interface EngineHooks {
 
 /** Checks that start a process (ping, external) run at most this many at once. */
 const PROCESS_CHECKS_AT_ONCE = 64;
+/** Checks started per event-loop turn in the first round. */
+const FIRST_ROUND_SLICE = 100;
 /** How often the kernel's table is compared even when nothing changed. */
 const REPAIR_MS = 30_000;
 /** Changes arriving this close together go to the kernel in one batch. */
@@ -85,8 +87,9 @@ export class Engine {
       if (trusted) check.state.assumeUp(this.now());
     }
     this.owned = new Set(this.config.virtuals.map(virtualKey));
-    await this.reconcileNow();
+    // Checks start while the services go in: results that arrive first join the next batch.
     this.settled = this.scheduleAll(true).then(() => this.reconcileNow());
+    await this.reconcileNow();
     this.armPeriodic();
   }
 
@@ -162,7 +165,14 @@ export class Engine {
     if (!initial || checks.length === 0) return Promise.resolve();
     return new Promise<void>((done) => {
       this.firstRound = { left: checks.length, done };
-      for (const c of checks) this.schedule(c, 0);
+      // Started in slices, one per event-loop turn, so that answers to the first slice are handled
+      // (and reach the kernel) while later ones are still connecting.
+      const slice = (from: number) => {
+        if (this.stopped) return;
+        for (const c of checks.slice(from, from + FIRST_ROUND_SLICE)) void this.runCheck(c);
+        if (from + FIRST_ROUND_SLICE < checks.length) setImmediate(() => slice(from + FIRST_ROUND_SLICE));
+      };
+      slice(0);
     });
   }
 
