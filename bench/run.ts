@@ -2,9 +2,11 @@
 // table and writes docs/bench-NAME.md. A missed target is reported, not failed on: the exit code is
 // non-zero only when a benchmark could not run.
 import { benchAgent } from './agent';
+import { benchChecker } from './checker';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   agent: benchAgent,
+  checker: benchChecker,
 };
 
 async function main(names: string[]): Promise<number> {
