@@ -32,6 +32,10 @@ export function serviceAddress(key: ServiceKey): string | undefined {
   return m?.[1];
 }
 
+export function addService(key: ServiceKey, scheduler: string): void {
+  ipvsadm(['-A', OPTION[key.protocol], key.target, '-s', scheduler]);
+}
+
 export function deleteService(key: ServiceKey): void {
   ipvsadm(['-D', OPTION[key.protocol], key.target]);
 }

@@ -387,8 +387,11 @@ describe('ocf:heartbeat:lvs: IPVS table and sync daemons', function () {
     assert.deepEqual(await roles(), ['backup'], 'after start');
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS, call);
     assert.deepEqual(await roles(), ['master'], 'after promote');
+    // The placeholder that keeps IPVS on for synced connections until lvsd's table arrives.
+    assert.deepEqual(await ipvsSaved(t, 'd1'), ['-A -t 0.0.0.0:1 -s rr'], 'placeholder service while promoted');
     await expectRc(t, 'd1', 'demote', OCF.SUCCESS, call);
     assert.deepEqual(await roles(), ['backup'], 'after demote');
+    assert.deepEqual(await ipvsSaved(t, 'd1'), [], 'no placeholder when unpromoted');
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS, call);
     assert.deepEqual(await roles(), [], 'after stop');
   });

@@ -211,6 +211,21 @@ function syncDaemons(a: Agent, wanted: ipvs.SyncState | undefined): void {
   if (wanted && !ok) ipvs.startSyncDaemon(wanted, c.syncInterface, c.syncId);
 }
 
+/**
+ * With sync_interface: a virtual service that matches no packet (0.0.0.0 and :: are never a
+ * destination) while promoted. Linux 5.9+ runs IPVS only while a virtual service exists, so
+ * between promote and lvsd's first table the synced connections would not be looked up and the
+ * local stack would reset them; the anchor keeps IPVS on from the moment the VIP lands.
+ */
+function syncAnchor(a: Agent, wanted: boolean): void {
+  const { c } = a;
+  if (!c.syncInterface) return;
+  const key: ipvs.ServiceKey = { protocol: 'tcp', target: c.family === 6 ? '[::]:1' : '0.0.0.0:1' };
+  const present = ipvs.listServices().some((k) => k.protocol === key.protocol && k.target === key.target);
+  if (wanted && !present) ipvs.addService(key, 'rr');
+  if (!wanted && present) ipvs.deleteService(key);
+}
+
 function verify(a: Agent, want: Role): Observed {
   const seen = observe(a.c);
   if (seen.role !== want || seen.broken) {
@@ -245,6 +260,7 @@ function toUnpromoted(ctx: OcfContext): OcfCode {
     removeAddress(a, at, c.nic);
     if (c.forwarding) restoreSysctls(state, [forwardingKey(c)]);
     cleanIpvs(a);
+    syncAnchor(a, false);
     syncDaemons(a, 'backup');
     const seen = verify(a, 'unpromoted');
     score(a, state, desiredScore('unpromoted', seen.linkUp), true);
@@ -265,6 +281,7 @@ async function promote(ctx: OcfContext): Promise<OcfCode> {
       throw new OcfError(OCF.ERR_GENERIC, `cannot promote: ${c.nic} has no link (${link.operstate})`);
     }
     const state = beginState(a);
+    syncAnchor(a, true);
     // On the NIC first, then off lo: no moment without the VIP.
     const at = whereIs(c.vip, c.family);
     ensureAddress(a, at, c.nic, c.prefix);
@@ -312,7 +329,10 @@ function stop(ctx: OcfContext): OcfCode {
     const at = whereIs(c.vip, c.family);
     removeAddress(a, at, c.nic);
     removeAddress(a, at, 'lo');
-    if (c.syncInterface && have(ctx, 'ipvsadm')) syncDaemons(a, undefined);
+    if (c.syncInterface && have(ctx, 'ipvsadm')) {
+      syncAnchor(a, false);
+      syncDaemons(a, undefined);
+    }
     const state = loadState(a.statePath);
     if (state) restoreSysctls(state, Object.keys(state.saved));
     verify(a, 'stopped');
