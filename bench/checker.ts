@@ -291,6 +291,9 @@ function report(results: Run[], floors: FloorResult[]): Report {
     return `${r.settled ? '' : '> '}${r.forksToFull ?? '–'} / ${c ? fmt(c.forksPerRound, 1) : '–'} / ${r.forksToRemove ?? '–'}`;
   };
   const forks = table(['reals', 'lvsd', 'ldirectord'], byTool(forkCell));
+  const unsettled = results.filter((r) => !r.settled).map((r) =>
+    `${r.tool} with ${r.reals} reals had forked ${r.forksToFull ?? '?'} processes when the wait ended at ${TIMING.settleCapMs / 1000} s` +
+    (r.tool === 'ldirectord' ? ` (its start from an empty table needs about 9 per real, ${9 * r.reals})` : ''));
   const breakdown = table(
     ['tool', 'reals', 'virtual service in', 'first round of checks at the reals (1st – Nth connection)', 'first real in', 'all in', 'host load (1 min) before → after'],
     results.map((r) => [r.tool, String(r.reals), secs(r.serviceMs), `${secs(r.firstCheckMs)} – ${secs(r.nthCheckMs)}`, secs(r.firstRealMs), r.fullMs !== null ? secs(r.fullMs) : secs(r.settledMs),
@@ -319,7 +322,7 @@ ${cpuTable}
 ### Processes forked in the guest: until full / per steady round / from the drop to weight 0
 
 ${forks}
-
+${unsettled.length > 0 ? `\n${unsettled.map((u) => `- ${u}.`).join('\n')}\n` : ''}
 ### Where the time to a full table goes (s from the tool's start)
 
 ${breakdown}
@@ -331,7 +334,9 @@ ${floorTable}
 ### Targets
 
 ${targets}`;
-  const raw = [...floors.map((f) => JSON.stringify({ floor: f })), ...results.map((r) => JSON.stringify({ ...r, logTail: undefined }))].join('\n');
+  // ldirectord's start flickers every real up and down: keep the ends of long step lists.
+  const steps = (x: Run['steps']) => (x.length <= 40 ? x : [...x.slice(0, 20), `… ${x.length - 40} more …`, ...x.slice(-20)]);
+  const raw = [...floors.map((f) => JSON.stringify({ floor: f })), ...results.map((r) => JSON.stringify({ ...r, steps: steps(r.steps), logTail: undefined }))].join('\n');
   return { tables, missed, raw };
 }
 
@@ -340,72 +345,77 @@ function breakdownText(results: Run[], floors: FloorResult[]): string {
   const runs = results.filter((r) => r.tool === 'lvsd' && r.reals === 1000 && r.fullMs !== null);
   const f = floors.find((x) => x.reals === 1000);
   if (runs.length === 0 || !f) return 'No lvsd run with 1000 reals reached a full table in this run.';
-  const m = (k: 'serviceMs' | 'firstCheckMs' | 'nthCheckMs' | 'firstRealMs' | 'fullMs') => secs(mean(runs.map((r) => r[k] ?? NaN)));
-  const apply = secs(mean(runs.map((r) => r.fullMs! - r.firstRealMs!)));
-  const gap = secs(mean(runs.map((r) => r.firstRealMs! - (r.nthCheckMs ?? NaN))));
+  const avg = (g: (r: Run) => number | null) => mean(runs.map((r) => g(r) ?? NaN));
+  const m = (k: 'serviceMs' | 'firstCheckMs' | 'nthCheckMs' | 'firstRealMs' | 'fullMs') => secs(avg((r) => r[k]));
+  const checking = avg((r) => (r.nthCheckMs ?? NaN) - (r.firstCheckMs ?? NaN));
+  const after = avg((r) => r.fullMs! - (r.nthCheckMs ?? NaN));
   const floorSum = f.binaryStartMs + f.connectAllMs + f.restoreMs;
-  return `In this run (mean of ${runs.length} lvsd run(s) with 1000 reals, s from the spawn): the virtual service
-was in at ${m('serviceMs')} (the binary alone starts in ${secs(f.binaryStartMs)} here); the first round of checks reached
-the reals from ${m('firstCheckMs')} to ${m('nthCheckMs')} (one Node process connecting to all 1000 at once takes
-${secs(f.connectAllMs)} here); ${gap} s later the first real appeared (lvsd handling 1000 results, then reading the
-table with \`ipvsadm -S -n\`), and the last at ${m('fullMs')}: the reals trickle in for ${apply} s while one
-\`ipvsadm -R\` applies the 1000 \`-a\` lines (${secs(f.restoreMs)} here on an idle table).
+  return `In this run (mean of ${runs.length} lvsd run(s) with 1000 reals, s from the spawn): the first check reached
+the reals at ${m('firstCheckMs')} (the binary alone starts in ${secs(f.binaryStartMs)} here) and the 1000th at ${m('nthCheckMs')}, so the
+first round took ${secs(checking)} s where one bare Node process connecting to all 1000 at once needs
+${secs(f.connectAllMs)} here. The virtual service was in at ${m('serviceMs')}, the first real at ${m('firstRealMs')} and the last at
+${m('fullMs')}, ${secs(after)} s after the last check reached its real (one \`ipvsadm -R\` of 1000 adds takes ${secs(f.restoreMs)} here on
+an idle table, \`ipvsadm -S -n\` ${secs(f.saveMs)}).
 
 Starting the binary, connecting to 1000 reals from one process and one \`ipvsadm -R\` of 1000 lines add up
-to **${secs(floorSum)} s in this lab at this run's load, with no checker logic at all**: the 2-s target
-cannot be met here by a checker built that way, and every step is stretched by the host's load (the
-same steps took 4.3 s in all on a quieter host earlier that day). lvsd's own share is the rest: the
-serial start (two table reads and the service write before the first check), the one-burst first
-round, and handling every result before the first write.`;
+to **${secs(floorSum)} s in this lab at this run's load, with no checker logic at all** (they share the one
+virtual CPU, so running them side by side gains little): ${floorSum >= TARGET_FULL_S * 1000
+    ? `a checker built that way cannot meet the ${TARGET_FULL_S}-s target here`
+    : `that leaves ${secs(TARGET_FULL_S * 1000 - floorSum)} s of the ${TARGET_FULL_S}-s target for the checker's own work`}, and every step is
+stretched by the host's load. lvsd's own share is the rest, mostly its first round taking longer
+than bare connects: per check it keeps three timers and an AbortController, reads the clock ~7
+times and writes a log line (see below).`;
 }
 
 // Found by hand (CPU profiles with NODE_OPTIONS=--cpu-prof, strace -c, lvsd -d timelines), not re-run here.
-const INVESTIGATION = `Findings from profiling lvsd in this lab by hand on 2026-11-21 (source 17375de–066f4a6;
-\`NODE_OPTIONS=--cpu-prof\` on the binary, \`strace -c\`, \`lvskit checker -d\` timelines, idle Node
-processes). They explain the numbers above; the benchmark does not re-run them.
+const INVESTIGATION = `Findings from profiling lvsd in this lab by hand on 2026-11-21. They explain the numbers above;
+the benchmark does not re-run them. CPU profiles (\`NODE_OPTIONS=--cpu-prof\` on the binary) and
+\`lvskit checker -d\` timelines were taken on sources 17375de–066f4a6; the strace counts again on the
+binary of this run (196415c with the working tree of that hour).
 
 - **The lab is slow at what a checker does most.** UML runs every guest system call through the host
-  (ptrace) and has no vDSO, so \`clock_gettime\` is a system call too: a Node start costs ~0.5–0.8 s,
-  a fork+exec from a Node process 70 ms (145 ms with 100 MB of heap), one \`ipvsadm\` 0.1 s, and
-  every event-loop wakeup of a Node process ~1–1.3 ms of CPU (last column of the floors; an idle Node
-  with a 1-s timer is charged 0.75 % of the CPU, with a 10-ms timer 12.5 %; \`perl -e 'sleep 5 while 1'\`
-  0). On the host kernel \`lvskit --version\` takes 24 ms (docs/bench-agent.md), ~30 times less.
-  Host load (other engineers' tests on the same 2 CPUs) stretches all of it, and UML charges the
-  ticks it was descheduled to whatever guest process was running, so a busier process is charged
-  more under load: the breakdown table shows the load per run.
+  (ptrace) and has no vDSO, so reading the clock is a system call too: a Node start costs 0.35–0.9 s,
+  a fork+exec from a Node process 70 ms (145 ms with 100 MB of heap), one \`ipvsadm\` 0.05–0.25 s, and
+  every event-loop wakeup of a Node process 0.4–1.8 ms of CPU depending on the host's load (last
+  column of the floors; \`perl -e 'sleep 5 while 1'\` is charged nothing). On the host kernel
+  \`lvskit --version\` takes 24 ms (docs/bench-agent.md), 15–40 times less. Host load (other
+  engineers' tests on the same 2 CPUs) stretches all of it, and UML charges the ticks it was
+  descheduled to whatever guest process was running, so a busier process is charged more under
+  load: the breakdown table shows the load per run.
 - **ipvsadm -R is slow per line.** \`strace -c ipvsadm -R\` with 1000 \`-a\` lines: ~17 system calls per
   line (a new netlink socket, bind, getsockname, setsockopt ×2, sendmsg ×2, recvmsg ×6, close, time,
-  getpid): libipvs opens a netlink socket per command. 1000 lines take ~1 s here even on an idle
-  host, and the reals appear one by one over that time (the "first real in" → "all in" gap).
-- **The start is serial, and the first round is one synchronous burst.** Before the first check lvsd
-  runs \`ipvsadm -S -n\` and \`ipvsadm -L -n --thresholds\` (start), \`ipvsadm -S -n\` again and
-  \`ipvsadm -R\` (the virtual service): four spawns. Then it schedules all 1000 checks at 0 ms: the
-  event loop creates 1000 sockets (1–4 s here) before it handles the first answer, then handles 1000
-  results (a log line, the hooks, a status refresh each) before the first batch goes to the kernel,
-  so the first \`ipvsadm -R\` carries all 1000 reals (seen in \`-d\` timelines: 1000 "Real server up"
-  lines over 1.5 s, then 1000 "Added real server" lines at once).
-- **CPU per round is mostly wakeups at 10 and 100 reals.** ldirectord (fork=no) wakes once per round
-  and does blocking connects; lvsd wakes for every check (its timer, the connect's completion) and
-  at least once a second (config watcher, status file), each wakeup ~1 ms here. That is the bulk of
-  its 0.2 s per round at 10 reals, against ldirectord's 0.02 s.
-- **At 1000 reals**, in a 60-s profile: connect and close system calls were ~33 % of lvsd's busy time,
-  timer bookkeeping (\`getLibuvNow\`, i.e. \`clock_gettime\`) ~8 %, and **rewriting the status file
-  (/run/lvskit/checker/NAME.json, all 1000 reals) about once a second ~15 %**: \`statusSoon()\` runs
-  after every check result, so with checks spread over the interval the full snapshot is serialised
-  and written every second even when nothing changed. lvsd also keeps three timers and an
-  AbortController per check.
+  getpid): libipvs opens a netlink socket per command. 1000 lines take 0.4–1 s here, and the reals
+  appear one by one over that time.
+- **The start was serial and the first round one synchronous burst** (up to 066f4a6): two table reads
+  and the service write (four ipvsadm runs) before the first check, then 1000 sockets created in one
+  event-loop turn (1–4 s here) before the first answer was handled, then 1000 results handled before
+  the first write, so one \`ipvsadm -R\` carried all 1000 reals (\`-d\` timelines: 1000 "Real server up"
+  lines over 1.5 s, then 1000 "Added real server" lines at once). Full tables took 4.3–20 s at 1000
+  reals depending on the host's load. 93ffe26 starts the checks alongside the first reconcile, in
+  slices of 100 per event-loop turn, which the breakdown above shows: the first reals now land while
+  later checks are still connecting.
+- **The status file was rewritten about once a second** (up to 066f4a6): \`statusSoon()\` ran after
+  every check result, and serialising all 1000 reals into /run/lvskit/checker/NAME.json was ~15 % of
+  lvsd's busy time at 1000 reals in a 60-s profile (connect and close system calls ~33 %, timer
+  bookkeeping, i.e. reading the clock, ~8 %). 93ffe26 writes it on transitions, table changes and
+  the heartbeat only.
+- **CPU per round at 10 and 100 reals is mostly wakeups.** ldirectord (fork=no) wakes once per round
+  and makes blocking connects; lvsd wakes for each check's timer and its connect's completion, and
+  once a second for the config watcher. \`strace -c -f -p\` on lvsd for 20 s in steady state: 10
+  reals, 173 \`epoll_pwait\` (~43 wakeups per round of 10 checks); 100 reals, 449 for 387 checks; 1000
+  reals, only 31 for 3549 checks (many checks fall due together) but ~7 clock reads per check
+  (14013 \`gettimeofday\` + 11417 \`clock_gettime\`), each a system call here.
 
 What should change in lvsd (not changed here; the benchmark only measures):
-1. Write the status file on transitions and at the heartbeat only, not after every check result (or
-   keep per-check data out of it): the only per-second cost that grows with N.
-2. Coalesce wakeups: run the checks that fall due within the same short slot (e.g. 50–100 ms) from one
-   timer, and give each check one timer instead of three (the deadline and its backstop can share one).
-3. Start the first round at once, in parallel with reading the table and adding the virtual service
-   (one read, not two), and spread the 1000 connects over a few event-loop turns (batches with
-   \`setImmediate\`) so that answers are handled, and a first batch written, while the rest connect.
-4. Write IPVS through generic netlink (one socket, many messages; checker.md §5.4) or split a large
-   \`ipvsadm -R\` batch so that the first reals land early; read through /proc/net/ip_vs or netlink
-   rather than forking \`ipvsadm -S -n\` from a ~100 MB process.`;
+1. Coalesce wakeups: run the checks that fall due within the same short slot (e.g. 50–100 ms) from one
+   timer, give each check one timer instead of three (the deadline and its backstop can share one),
+   and read the clock once per check. That is where lvsd's CPU per round at 10 and 100 reals goes.
+2. Write IPVS through generic netlink (one socket, many messages; checker.md §5.4), or split a large
+   \`ipvsadm -R\` batch, and read through /proc/net/ip_vs or netlink rather than forking \`ipvsadm\`
+   from a ~100 MB process: the start still reads the table (\`-S -n\` and \`-L -n --thresholds\`)
+   before its first check.
+3. Keep the 2-s target for a real director, or restate it for this lab as "the floors plus X": here
+   the floors alone exceed it at 1000 reals.`;
 
 function doc(info: Record<string, string>, r: Report, results: Run[], floors: FloorResult[]): string {
   const tails = results.map((x) => `#### ${x.tool}, ${x.reals} reals\n\n\`\`\`\n${x.logTail.trim()}\n\`\`\``).join('\n\n');
@@ -424,7 +434,7 @@ got there when the benchmark stopped waiting.
 
 ${r.tables}
 
-## Why lvsd misses the 2-s target at 1000 reals
+## ${r.missed.some((x) => x.includes('empty to full')) ? 'Why lvsd misses the 2-s target' : "Where lvsd's time goes"} at 1000 reals
 
 ${breakdownText(results, floors)}
 

@@ -3,10 +3,12 @@
 // non-zero only when a benchmark could not run.
 import { benchAgent } from './agent';
 import { benchChecker } from './checker';
+import { benchFailover } from './failover';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   agent: benchAgent,
   checker: benchChecker,
+  failover: benchFailover,
 };
 
 async function main(names: string[]): Promise<number> {
