@@ -326,20 +326,9 @@ async function startKeepalived(topo: Topology, node: string): Promise<void> {
   if (r.error !== undefined) throw new Error(`cannot start keepalived on ${node}: ${r.error}`);
 }
 
-/** What reviveNode does for a director, without corosync and pacemaker: a reboot, then keepalived. */
+/** A director's reboot (reviveNode without corosync and pacemaker), then keepalived. */
 async function rebootKeepalived(topo: Topology, node: string): Promise<void> {
-  const n = topo.node(node);
-  const run = (argv: string[]) => topo.run(node, argv);
-  await run(['ip', 'addr', 'flush', 'dev', 'eth0']);
-  await run(['ip', 'addr', 'add', `${n.ip}/${topo.spec.prefixLength}`, 'dev', 'eth0']);
-  for (const p of await vipOn(topo, node, 'lo')) await run(['ip', 'addr', 'del', `${topo.spec.vip}/${p}`, 'dev', 'lo']);
-  await run(['ip', 'neigh', 'flush', 'all']);
-  await run(['ipvsadm', '-C']);
-  for (const role of ['master', 'backup']) await topo.exec(node, ['ipvsadm', '--stop-daemon', role]);
-  await run(['sysctl', '-q', ...['all', 'lo'].flatMap((d) => ['-w', `net.ipv4.conf.${d}.arp_ignore=0`, '-w', `net.ipv4.conf.${d}.arp_announce=0`]), '-w', 'net.ipv4.vs.backup_only=0']);
-  await run(['find', '/run', '/dev/shm', '-mindepth', '1', '-delete']);
-  await restoreLink(topo, node);
-  await topo.startHttp(node);
+  await reviveNode(topo, node, { cluster: false });
   await startKeepalived(topo, node);
 }
 

@@ -387,7 +387,7 @@ export async function killNode(topo: Topology, node: string): Promise<number> {
  * one). Persistent files (/etc, /var/lib/pacemaker) stay, as on disk. Waits until crm_mon on the
  * node shows it online with a DC (directors).
  */
-export async function reviveNode(topo: Topology, node: string, options: { timeoutMs?: number } = {}): Promise<void> {
+export async function reviveNode(topo: Topology, node: string, options: { timeoutMs?: number; cluster?: boolean } = {}): Promise<void> {
   const n = topo.node(node);
   const run = (argv: string[]) => topo.run(node, argv);
   await run(['ip', 'addr', 'flush', 'dev', 'eth0']);
@@ -397,7 +397,7 @@ export async function reviveNode(topo: Topology, node: string, options: { timeou
   await run(['ipvsadm', '-C']);
   for (const role of ['master', 'backup']) await topo.exec(node, ['ipvsadm', '--stop-daemon', role]);
   if (n.role === 'director') {
-    await run(['sysctl', '-q', ...['all', 'lo'].flatMap((d) => ['-w', `net.ipv4.conf.${d}.arp_ignore=0`, '-w', `net.ipv4.conf.${d}.arp_announce=0`])]);
+    await run(['sysctl', '-q', ...['all', 'lo'].flatMap((d) => ['-w', `net.ipv4.conf.${d}.arp_ignore=0`, '-w', `net.ipv4.conf.${d}.arp_announce=0`]), '-w', 'net.ipv4.vs.backup_only=0']);
     // -xdev: only the node's own tmpfs, never a mount below it.
     await run(['find', '/run', '/dev/shm', '-xdev', '-mindepth', '1', '-delete']);
     await run(['mkdir', '-p', '/run/crm', '/run/resource-agents']);
@@ -408,7 +408,8 @@ export async function reviveNode(topo: Topology, node: string, options: { timeou
   await setSwitchPort(topo, node, 'up');
   if (n.http) await topo.startHttp(node);
   if (n.role === 'real') await startEcho(topo, node);
-  if (n.role !== 'director') return;
+  // cluster: false is the same reboot for a director that runs no corosync/pacemaker (keepalived).
+  if (n.role !== 'director' || options.cluster === false) return;
   for (const argv of [['corosync', '-f'], ['pacemakerd', '-f']]) {
     const r = await topo.exec(node, argv, { detach: true, log: `${n.dir}/${argv[0]}.log` });
     if (r.error !== undefined) throw new Error(`cannot start ${argv[0]} on ${node}: ${r.error}`);
