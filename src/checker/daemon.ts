@@ -6,11 +6,13 @@ import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { basename } from 'node:path';
 import { which } from '../exec/run';
-import { IpvsadmBackend } from '../ipvs/table';
+import { IpvsadmBackend } from '../ipvs/ipvsadm';
+import { LocalAddresses } from '../net/monitor';
 import { Alerts, appendMonitorfile, runFallbackCommand } from './alerts';
 import { ConfigError } from './config/errors';
 import type { CheckerConfig } from './config/model';
 import { loadConfig } from './config/parse';
+import { checkFor } from './checks';
 import { describeVirtual, Engine, type LogLevel } from './engine';
 import { chooseTarget, createLogger, type Logger } from './log';
 import { renderMetrics, serveMetrics, type ProcessCounters } from './metrics';
@@ -68,6 +70,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log('error', 'Can not find ipvsadm (install the ipvsadm package)');
     return 1;
   }
+  // followvip: the node's addresses, followed through netlink, decide which virtuals are in the kernel.
+  const ip = which('ip');
+  if (!ip && config.virtuals.some((v) => v.follow !== undefined)) {
+    log('error', 'Can not find ip (install the iproute2 package): followvip needs it to see where the VIPs are');
+    return 1;
+  }
+  const addresses = ip ? new LocalAddresses(ip, () => engine.addressesChanged(), (m) => log('warning', m)) : undefined;
   const alerts = new Alerts((l, m) => log(l, m));
   const engine = new Engine(config, new IpvsadmBackend(ipvsadm), {
     log: (l, m) => log(l, m),
@@ -79,7 +88,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       // No status write per check: the heartbeat carries the latest results; transitions write at once.
     },
     transition: (virtual, real, to) => {
-      alerts.realChanged(virtual, `${real.address}:${real.port}`, to, describeVirtual(virtual));
+      // Every director checks every real: only the one forwarding the virtual sends the alert.
+      if (engine.isActive(virtual)) alerts.realChanged(virtual, `${real.address}:${real.port}`, to, describeVirtual(virtual));
       statusSoon();
     },
     fallback: (virtual, active) => {
@@ -89,7 +99,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     reconciled: (r) => {
       if (r.changes > 0 || r.errors.length > 0) statusSoon();
     },
-  });
+  }, Date.now, checkFor, addresses);
 
   const startedAt = new Date().toISOString();
   let state: CheckerStatus['state'] = 'starting';
@@ -139,6 +149,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       let next: CheckerConfig;
       try {
         next = readConfiguration(opts.configFile);
+        if (!addresses && next.virtuals.some((v) => v.follow !== undefined)) throw new Error('followvip needs ip(8), which is not installed');
       } catch (err) {
         log('error', `${why}: keeping the running configuration: ${(err as Error).message}`);
         return;
@@ -195,6 +206,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         clearInterval(heartbeat);
         clearTimeout(statusTimer);
         await reloading;
+        addresses?.close();
         await engine.stop();
         alerts.close();
         metricsServer?.close();
@@ -214,6 +226,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     void (async () => {
       try {
         await openMetrics(config);
+        await addresses?.start();
         await engine.start();
         state = 'running';
         alerts.state = 'running';
@@ -221,6 +234,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         log('info', `Running: ${config.virtuals.length} virtual service(s), ${engine.allChecks().length} check(s)`);
       } catch (err) {
         log('error', `cannot start: ${(err as Error).message}`);
+        addresses?.close();
         clearInterval(watcher);
         clearInterval(heartbeat);
         if (opts.pidFile) rmSync(opts.pidFile, { force: true });

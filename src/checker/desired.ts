@@ -1,17 +1,24 @@
 // The IPVS table the configuration and the reals' health call for. Pure: the engine feeds it the
-// kernel's current table (for quiescent reals and slow start) and the time.
-import { hostPort, serviceKey, type DestSpec, type DestState, type ServiceSpec, type Table } from '../ipvs/table';
+// kernel's current table (for quiescent reals and slow start), the time, and which virtuals are
+// active on this node (their VIP held here, or not following one).
+import { addressService, endpoint, fwmarkService, serviceKey, type ServiceId } from '../ipvs/service';
+import type { DestSpec, DestState, ServiceSpec, Table } from '../ipvs/table';
 import type { CheckerConfig, RealConfig, VirtualConfig } from './config/model';
 import { effectivePort, type RealCheck } from './real-check';
 import { ramped } from './slowstart';
 
+/** The IPVS service a virtual section describes. */
+export function serviceOf(v: VirtualConfig): ServiceId {
+  if (v.protocol === 'fwm') return fwmarkService(v.fwmark ?? 0, v.family);
+  return addressService(v.protocol, v.address ?? '', v.port);
+}
+
 export function virtualKey(v: VirtualConfig): string {
-  if (v.protocol === 'fwm') return serviceKey('fwm', v.fwmark ?? 0, v.family);
-  return serviceKey(v.protocol, hostPort(v.address ?? '', v.port), v.family);
+  return serviceKey(serviceOf(v));
 }
 
 export function serviceSpec(v: VirtualConfig): ServiceSpec {
-  const s: ServiceSpec = { key: virtualKey(v), scheduler: v.scheduler, ops: v.ops };
+  const s: ServiceSpec = { id: serviceOf(v), scheduler: v.scheduler, ops: v.ops };
   if (v.persistent !== undefined) {
     s.persistent = v.persistent;
     if (v.netmask !== undefined) s.netmask = v.netmask;
@@ -21,7 +28,7 @@ export function serviceSpec(v: VirtualConfig): ServiceSpec {
 }
 
 export function realTarget(v: VirtualConfig, r: Pick<RealConfig, 'address' | 'port' | 'forward'>): string {
-  return hostPort(r.address, effectivePort(v, r as RealConfig));
+  return endpoint(r.address, effectivePort(v, r as RealConfig));
 }
 
 export interface DesiredTable {
@@ -38,13 +45,16 @@ export interface DesiredInput {
   checkOf: (v: VirtualConfig, r: RealConfig) => RealCheck | undefined;
   current: Table<DestState>;
   now: number;
+  /** Whether a virtual belongs in this node's kernel (followvip); all do when absent. */
+  active?: (v: VirtualConfig) => boolean;
 }
 
-export function desiredTable({ config, checkOf, current, now }: DesiredInput): DesiredTable {
+export function desiredTable({ config, checkOf, current, now, active }: DesiredInput): DesiredTable {
   const table: Table = new Map();
   const fallback = new Set<string>();
   let ramping = false;
   for (const v of config.virtuals) {
+    if (active && !active(v)) continue;
     const key = virtualKey(v);
     const have = current.get(key);
     const dests = new Map<string, DestSpec>();

@@ -3,10 +3,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffTables } from '../ipvs/diff';
+import { describeService, serviceKey as serviceKeyOf } from '../ipvs/service';
 import type { IpvsBackend, Table, TableChange } from '../ipvs/table';
 import { checkFor } from './checks';
 import type { CheckerConfig, RealConfig, VirtualConfig } from './config/model';
-import { desiredTable, realTarget, virtualKey } from './desired';
+import { desiredTable, realTarget, serviceOf, virtualKey } from './desired';
 import type { CheckKind, Transition } from './health';
 import { buildChecks, type LastCheck, type RealCheck } from './real-check';
 import { rampStepMs } from './slowstart';
@@ -32,6 +33,11 @@ const FIRST_ROUND_SLICE = 100;
 const REPAIR_MS = 30_000;
 /** Changes arriving this close together go to the kernel in one batch. */
 const BATCH_MS = 20;
+
+/** Which addresses this node holds on an interface other than lo (src/net/monitor.ts LocalAddresses). */
+export interface HeldAddresses {
+  held(address: string): boolean;
+}
 
 export interface Counters {
   reconciles: number;
@@ -67,7 +73,20 @@ export class Engine {
     private readonly now: () => number = Date.now,
     /** Which function runs a check; tests of the engine's logic replace it. */
     private readonly checkFn: typeof checkFor = checkFor,
+    /** followvip: a following virtual is in the kernel only while its address is held here. */
+    private readonly addresses?: HeldAddresses,
   ) {}
+
+  /** In this node's kernel: not following an address, or holding the one it follows. */
+  isActive(v: VirtualConfig): boolean {
+    return v.follow === undefined || this.addresses === undefined || this.addresses.held(v.follow);
+  }
+
+  /** The held addresses changed: put in or take out the virtuals that follow them, now. */
+  addressesChanged(): void {
+    if (this.stopped) return;
+    void this.reconcileNow();
+  }
 
   get configuration(): CheckerConfig {
     return this.config;
@@ -130,9 +149,12 @@ export class Engine {
     const clean = this.config.virtuals.filter((v) => v.cleanstop).map(virtualKey);
     if (clean.length === 0) return;
     const current = await this.backend.read();
-    const changes: TableChange[] = clean.filter((k) => current.has(k)).map((key) => ({ op: 'delete-service', key }));
+    const changes: TableChange[] = clean.flatMap((k) => {
+      const have = current.get(k);
+      return have ? [{ op: 'delete-service' as const, id: have.spec.id }] : [];
+    });
     const report = await this.backend.apply(changes);
-    for (const c of changes) if (c.op === 'delete-service') this.hooks.log('info', `Deleted virtual server: ${describeKey(c.key)}`);
+    for (const c of changes) if (c.op === 'delete-service') this.hooks.log('info', `Deleted virtual server: ${describeService(c.id)}`);
     for (const e of report.errors) this.hooks.log('error', `cleanstop: ${e}`);
   }
 
@@ -329,7 +351,7 @@ export class Engine {
     try {
       // Connection counts only matter to slow start.
       const current = await this.backend.read(this.config.virtuals.some((v) => v.slowstart > 0));
-      const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now() });
+      const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now(), active: (v) => this.isActive(v) });
       changes = diffTables(current, want.table, this.owned);
       if (changes.length > 0) errors = (await this.backend.apply(changes)).errors;
       if (errors.length === 0) for (const c of this.checks.values()) c.state.addQuiesced = false;
@@ -372,29 +394,30 @@ export class Engine {
   }
 
   private logChanges(current: Table, changes: TableChange[]): void {
+    const log = (level: LogLevel, m: string) => this.hooks.log(level, m);
     for (const c of changes) {
       switch (c.op) {
         case 'add-service':
-          this.hooks.log('info', `Added virtual server: ${describeKey(c.service.key)}`);
+          log('info', `Added virtual server: ${describeService(c.service.id)}`);
           break;
         case 'edit-service':
-          this.hooks.log('info', `Changed virtual server: ${describeKey(c.service.key)}`);
+          log('info', `Changed virtual server: ${describeService(c.service.id)}`);
           break;
         case 'delete-service':
-          this.hooks.log('info', `Deleted virtual server: ${describeKey(c.key)}`);
+          log('info', `Deleted virtual server: ${describeService(c.id)}`);
           break;
         case 'delete-dest':
-          this.hooks.log('info', `Deleted real server: ${c.target} (${describeKey(c.key)})`);
+          log('info', `Deleted real server: ${c.target} (${describeService(c.id)})`);
           break;
         case 'add-dest':
-          this.hooks.log('info', `Added real server: ${c.dest.target} (${describeKey(c.key)}) (Weight set to ${c.dest.weight})`);
+          log('info', `Added real server: ${c.dest.target} (${describeService(c.id)}) (Weight set to ${c.dest.weight})`);
           break;
         case 'edit-dest': {
-          const before = current.get(c.key)?.dests.get(c.dest.target)?.weight ?? 0;
-          const what = `${c.dest.target} (${describeKey(c.key)})`;
-          if (c.dest.weight === 0) this.hooks.log('info', `Quiescent real server: ${what} (Weight set to 0)`);
-          else if (before === 0) this.hooks.log('info', `Restored real server: ${what} (Weight set to ${c.dest.weight})`);
-          else this.hooks.log('debug', `Changed real server: ${what} (weight ${c.dest.weight}, u_threshold ${c.dest.uthreshold})`);
+          const before = current.get(serviceKeyOf(c.id))?.dests.get(c.dest.target)?.weight ?? 0;
+          const what = `${c.dest.target} (${describeService(c.id)})`;
+          if (c.dest.weight === 0) log('info', `Quiescent real server: ${what} (Weight set to 0)`);
+          else if (before === 0) log('info', `Restored real server: ${what} (Weight set to ${c.dest.weight})`);
+          else log('debug', `Changed real server: ${what} (weight ${c.dest.weight}, u_threshold ${c.dest.uthreshold})`);
           break;
         }
       }
@@ -403,12 +426,5 @@ export class Engine {
 }
 
 export function describeVirtual(v: VirtualConfig): string {
-  return describeKey(virtualKey(v));
-}
-
-/** "198.51.100.100:80 tcp", "fwmark 7" from an ipvsadm service key. */
-export function describeKey(key: string): string {
-  const [flag, target, six] = key.split(' ');
-  if (flag === '-f') return `fwmark ${target}${six ? ' IPv6' : ''}`;
-  return `${target} ${flag === '-u' ? 'udp' : 'tcp'}`;
+  return describeService(serviceOf(v));
 }

@@ -24,6 +24,7 @@ export function renderMetrics(s: CheckerStatus, p: ProcessCounters): string {
   metric('lvsd_real_consecutive_failures', 'gauge', 'Failed checks in a row.', reals.map(({ r, l }) => [l, r.consecutiveFailures]));
   metric('lvsd_real_weight', 'gauge', 'Weight lvsd set in IPVS (-1: not in the table).', reals.map(({ r, l }) => [l, r.weight ?? -1]));
   metric('lvsd_virtual_reals_up', 'gauge', 'Real servers up per virtual service.', s.virtuals.map((v) => [`{virtual="${label(v.virtual)}"}`, v.realsUp]));
+  metric('lvsd_virtual_active', 'gauge', 'The virtual service is in this node\'s kernel (1): its VIP is held here, or it follows none.', s.virtuals.map((v) => [`{virtual="${label(v.virtual)}"}`, v.active === false ? 0 : 1]));
   metric('lvsd_virtual_fallback_active', 'gauge', 'The fallback server is in (no real is up).', s.virtuals.map((v) => [`{virtual="${label(v.virtual)}"}`, v.fallback ? 1 : 0]));
   metric('lvsd_reconcile_total', 'counter', 'IPVS reconciliations (read, compare, apply).', [['', s.reconciles]]);
   metric('lvsd_reconcile_duration_seconds', 'gauge', 'Duration of the last reconciliation.', [['', s.lastReconcileMs / 1000]]);

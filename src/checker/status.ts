@@ -21,6 +21,10 @@ export interface RealStatus {
 
 export interface VirtualStatus {
   virtual: string;
+  /** The VIP it follows (followvip), if any. */
+  follows?: string;
+  /** In this node's kernel: it follows no VIP, or this node holds its VIP on a NIC. */
+  active: boolean;
   scheduler: string;
   realsUp: number;
   fallback: boolean;
@@ -70,6 +74,8 @@ export function snapshot(engine: Engine, meta: Pick<CheckerStatus, 'pid' | 'conf
     });
     return {
       virtual: describeVirtual(v),
+      ...(v.follow !== undefined ? { follows: v.follow } : {}),
+      active: engine.isActive(v),
       scheduler: v.scheduler,
       realsUp: reals.filter((r) => r.health === 'up').length,
       fallback: engine.fallbackActive(v),

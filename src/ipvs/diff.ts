@@ -27,7 +27,7 @@ export function sameDest(a: DestSpec, b: DestSpec): boolean {
 }
 
 /**
- * Changes from `current` to `desired`. Services in `owned` but not desired are deleted; services
+ * Changes from `current` to `desired` (both keyed by serviceKey). Services in `owned` but not desired are deleted; services
  * neither desired nor owned are never touched, nor are their destinations.
  */
 export function diffTables(current: Table, desired: Table, owned: ReadonlySet<string> = new Set()): TableChange[] {
@@ -37,19 +37,21 @@ export function diffTables(current: Table, desired: Table, owned: ReadonlySet<st
   const removed: TableChange[] = [];
   for (const [key, want] of desired) {
     const have = current.get(key);
+    const id = want.spec.id;
     if (!have) services.push({ op: 'add-service', service: want.spec });
     else if (!sameService(have.spec, want.spec)) services.push({ op: 'edit-service', service: want.spec });
     for (const [target, dest] of want.dests) {
       const d = have?.dests.get(target);
-      if (!d) dests.push({ op: 'add-dest', key, dest });
-      else if (!sameDest(d, dest)) dests.push({ op: 'edit-dest', key, dest });
+      if (!d) dests.push({ op: 'add-dest', id, dest });
+      else if (!sameDest(d, dest)) dests.push({ op: 'edit-dest', id, dest });
     }
     for (const target of have?.dests.keys() ?? []) {
-      if (!want.dests.has(target)) deletes.push({ op: 'delete-dest', key, target });
+      if (!want.dests.has(target)) deletes.push({ op: 'delete-dest', id, target });
     }
   }
   for (const key of owned) {
-    if (!desired.has(key) && current.has(key)) removed.push({ op: 'delete-service', key });
+    const have = current.get(key);
+    if (!desired.has(key) && have) removed.push({ op: 'delete-service', id: have.spec.id });
   }
   return [...services, ...deletes, ...dests, ...removed];
 }

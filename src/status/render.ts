@@ -19,7 +19,9 @@ export function renderStatus(v: StatusView): string {
     const stale = c.ageSeconds > 60 ? `  (STALE: no report for ${c.ageSeconds} s)` : '';
     out.push(`  ${c.config}: ${c.state}, pid ${c.pid}, ${c.reconciles} reconciliations (last ${c.lastReconcileMs} ms), ${c.reconcileErrors} errors${stale}`);
     for (const vs of c.virtuals) {
-      out.push(`  ${pad(vs.virtual, 28)} ${pad(vs.scheduler, 5)} ${vs.realsUp}/${vs.reals.length} up${vs.fallback ? '  FALLBACK IN' : ''}`);
+      // A standby director checks every real but forwards only the virtuals whose VIP it holds.
+      const where = vs.active === false ? `  STANDBY (VIP ${vs.follows ?? '?'} held elsewhere: not in this kernel)` : vs.follows ? '  FORWARDING (VIP held here)' : '';
+      out.push(`  ${pad(vs.virtual, 28)} ${pad(vs.scheduler, 5)} ${vs.realsUp}/${vs.reals.length} up${vs.fallback ? '  FALLBACK IN' : ''}${where}`);
       for (const r of vs.reals) {
         const weight = r.weight === null ? 'not in table' : `weight ${r.weight}/${r.configuredWeight}${r.uthreshold ? ` u_threshold ${r.uthreshold}` : ''}`;
         const last = r.lastCheck ? `${r.lastCheck.kind} ${r.lastCheck.up ? 'ok' : 'FAILED'}: ${r.lastCheck.detail} (${r.lastCheck.latencyMs} ms)` : 'not checked yet';

@@ -61,6 +61,8 @@ function useTopology(): { topo: () => Topology; started: Started } {
   before(async function () {
     this.timeout(BOOT_TIMEOUT_MS);
     topo = await Topology.create(await labKernel(), defaultSpec(1, 3));
+    // The director holds the VIP, as a promoted one does: lvsd forwards only held VIPs (followvip).
+    await topo.run(DIRECTOR, ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
   });
   afterEach(async function () {
     this.timeout(60_000);

@@ -86,6 +86,12 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     await waitFor('the slow-capable HTTP server on r5', async () => (await listener(t(), 'r5')) !== undefined);
   });
 
+  // The director holds its VIPs on eth0, as a promoted director does: lvsd forwards only the
+  // virtual services whose VIP is held here (followvip), so without them the table stays empty.
+  beforeEach(async function () {
+    for (const a of [VIP, VIP2]) await t().run(DIRECTOR, ['ip', 'addr', 'replace', `${a}/32`, 'dev', 'eth0']);
+  });
+
   afterEach(async function () {
     this.timeout(60_000);
     const tp = t();
@@ -390,7 +396,7 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     const tp = t();
     const PORT = 9000;
     const svc = `-t ${VIP}:${PORT}`;
-    await tp.run(DIRECTOR, ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
+    await tp.run(DIRECTOR, ['ip', 'addr', 'replace', `${VIP}/32`, 'dev', 'eth0']);
     const echo: Record<string, number> = {};
     for (const r of ['r1', 'r2']) echo[r] = await startTool(started, r, ['echo', r, String(PORT)], join(tp.node(r).dir, 'echo.log'));
     for (const r of ['r1', 'r2']) await waitFor(`echo on ${r}`, async () => (await listener(tp, r, PORT)) !== undefined);
@@ -497,7 +503,7 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     this.timeout(180_000);
     const tp = t();
     const SS = 10;
-    for (const a of [VIP, VIP2]) await tp.run(DIRECTOR, ['ip', 'addr', 'add', `${a}/32`, 'dev', 'eth0']);
+    for (const a of [VIP, VIP2]) await tp.run(DIRECTOR, ['ip', 'addr', 'replace', `${a}/32`, 'dev', 'eth0']);
     for (const r of ['r2', 'r3']) await tp.run(r, ['ip', 'addr', 'add', `${VIP2}/32`, 'dev', 'lo']);
     const section = (vip: string, sched: string) => [
       `virtual=${vip}:80`,

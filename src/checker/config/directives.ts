@@ -1,6 +1,8 @@
 // Every directive of ldirectord.cf, in one table: the parser applies it, the reference
 // (docs/checker-config.md) is generated from it. Behaviour follows ldirectord's read_config and
 // ld_setup; where they and its man page differ, the code wins (see `lvsd` notes).
+import { canonicalAddress } from '../../ipvs/service';
+import { ipFamily } from '../../net/address';
 import { resolveHost, splitHostPort } from './address';
 import { ValueError } from './errors';
 import type { CheckType, EmailConfig, Family, Forward, VirtualProtocol } from './model';
@@ -43,6 +45,8 @@ export interface Settings {
   slowstart?: number;
   quiescent?: boolean;
   cleanstop?: boolean;
+  /** yes, no, or (in a virtual) the address whose holder forwards this service. */
+  followvip?: boolean | string;
   /** Global: the IPv4 fallback. Virtual: its fallback (fallback or fallback6 by family). */
   fallback?: FallbackDraft;
   fallback6?: FallbackDraft;
@@ -134,6 +138,15 @@ function checktype(value: string, ctx: DirectiveContext): CheckType {
   }
   if ((CHECKTYPES as readonly string[]).includes(value)) return value as CheckType;
   throw new ValueError(`unknown value '${value}' (expected connect, negotiate, ping, external, external-perl, off, on or a number)`);
+}
+
+function followVip(value: string, ctx: DirectiveContext): boolean | string {
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  if (ctx.family === undefined) throw new ValueError(`'${value}' is not yes or no (an address is only taken in a virtual section)`);
+  const family = ipFamily(value);
+  if (family === undefined) throw new ValueError(`'${value}' is not yes, no or an IP address`);
+  if (family !== ctx.family) throw new ValueError(`${value} is IPv${family}, the virtual service IPv${ctx.family}`);
+  return canonicalAddress(value);
 }
 
 function service(value: string): LdirectordService {
@@ -369,6 +382,17 @@ export const DIRECTIVES: readonly Directive[] = [
     name: 'cleanstop', scope: 'both', syntax: 'yes | no', default: 'yes',
     summary: 'yes: remove the managed virtual services when stopping.',
     set(v, s) { s.cleanstop = yesNo(v); },
+  },
+  {
+    name: 'followvip', scope: 'both', syntax: 'yes | no | ADDRESS (virtual only)', default: 'yes',
+    summary:
+      'yes: the virtual service is in the kernel only while its address is on an interface of this node other than lo ' +
+      '(the director holding the VIP), so that lvsd can run on every director without standby directors forwarding ' +
+      '(a loop where directors are also real servers). ADDRESS, in a fwmark virtual: the VIP it follows. ' +
+      'no: always in the kernel, as ldirectord.',
+    lvsd: 'fwmark virtuals have no address: without followvip=ADDRESS they are always in the kernel, with a warning.',
+    lvsdOnly: true,
+    set(v, s, ctx) { s.followvip = followVip(v, ctx); },
   },
   {
     name: 'maintenancedir', scope: 'global', syntax: '/directory', default: 'unset',

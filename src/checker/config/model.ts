@@ -109,6 +109,8 @@ export interface VirtualConfig {
 
   quiescent: boolean;
   cleanstop: boolean;
+  /** The address this service follows (in the kernel only while held on a non-lo interface); absent: always in. */
+  follow?: string;
   fallback?: FallbackConfig;
   fallbackcommand?: string;
   email: EmailConfig;

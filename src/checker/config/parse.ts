@@ -7,6 +7,7 @@
 // Every problem of the file is collected; one ConfigError lists them all.
 import { readFileSync } from 'node:fs';
 import { hostname as nodeName } from 'node:os';
+import { canonicalAddress } from '../../ipvs/service';
 import { resolveHost, resolvePort, splitHostPort } from './address';
 import { DIRECTIVE_BY_NAME, type DirectiveContext, type FallbackDraft, type Settings } from './directives';
 import { ConfigError, formatProblem, ValueError, type ConfigProblem } from './errors';
@@ -334,6 +335,7 @@ class Parser {
       secret: s.secret ?? '',
       quiescent: s.quiescent ?? g.quiescent ?? false,
       cleanstop: s.cleanstop ?? g.cleanstop ?? true,
+      ...this.follow(section, s.followvip ?? g.followvip ?? true, h.address, fwm),
       ...(fallback ? { fallback } : {}),
       ...((s.fallbackcommand ?? g.fallbackcommand) !== undefined ? { fallbackcommand: s.fallbackcommand ?? g.fallbackcommand } : {}),
       email: {
@@ -349,6 +351,19 @@ class Parser {
     };
     if (negotiates) this.requirements(section, v);
     return this.problems.length > before ? undefined : v;
+  }
+
+  /** followvip resolved: the address followed, if any; a fwmark service with none is warned about. */
+  private follow(section: Section, value: boolean | string, address: string | undefined, fwm: boolean): { follow?: string } {
+    if (value === false) return {};
+    if (typeof value === 'string') return { follow: value };
+    if (!fwm && address !== undefined) return { follow: canonicalAddress(address) };
+    this.warn(
+      section.lines.get('followvip') ?? section.line,
+      'followvip',
+      'a fwmark service has no address to follow: it is in the kernel on every node running lvsd; name its VIP with followvip=ADDRESS, or say followvip=no',
+    );
+    return {};
   }
 
   /** What a negotiate check of some services cannot run without (ldirectord fails such checks forever). */

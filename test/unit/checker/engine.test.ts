@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine } from '../../../src/checker/engine';
 import type { Check } from '../../../src/checker/checks/types';
 import { diffTables } from '../../../src/ipvs/diff';
+import { addressService, serviceKey } from '../../../src/ipvs/service';
 import type { DestState, IpvsBackend, Table, TableChange } from '../../../src/ipvs/table';
 import { config, real, virtual } from '../../support/checker-config';
 
@@ -17,14 +18,16 @@ class MemoryIpvs implements IpvsBackend {
   async apply(changes: TableChange[]) {
     this.batches.push(changes);
     for (const c of changes) {
-      if (c.op === 'add-service' || c.op === 'edit-service') this.table.set(c.service.key, { spec: c.service, dests: this.table.get(c.service.key)?.dests ?? new Map() });
-      else if (c.op === 'delete-service') this.table.delete(c.key);
-      else if (c.op === 'delete-dest') this.table.get(c.key)!.dests.delete(c.target);
-      else if (c.op === 'add-dest' || c.op === 'edit-dest') this.table.get(c.key)!.dests.set(c.dest.target, { ...c.dest, activeConns: 0, inactConns: 0 });
+      if (c.op === 'add-service' || c.op === 'edit-service') {
+        const k = serviceKey(c.service.id);
+        this.table.set(k, { spec: c.service, dests: this.table.get(k)?.dests ?? new Map() });
+      } else if (c.op === 'delete-service') this.table.delete(serviceKey(c.id));
+      else if (c.op === 'delete-dest') this.table.get(serviceKey(c.id))!.dests.delete(c.target);
+      else if (c.op === 'add-dest' || c.op === 'edit-dest') this.table.get(serviceKey(c.id))!.dests.set(c.dest.target, { ...c.dest, activeConns: 0, inactConns: 0 });
     }
     return { errors: [] };
   }
-  weights(key = '-t 198.51.100.100:80'): Record<string, number> {
+  weights(key = 'tcp 198.51.100.100:80'): Record<string, number> {
     return Object.fromEntries([...(this.table.get(key)?.dests.values() ?? [])].map((d) => [d.target, d.weight]));
   }
 }
@@ -62,15 +65,15 @@ describe('checker/engine: health to IPVS table', function () {
     const health = new Map([[R2, false]]);
     engine = new Engine(config([virtual({ reals: [real(R1), real(R2)] })]), ipvs, quiet, Date.now, scripted(health));
     await engine.start();
-    assert.ok(ipvs.table.has('-t 198.51.100.100:80'));
+    assert.ok(ipvs.table.has('tcp 198.51.100.100:80'));
     await engine.settled;
     assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1 });
   });
 
   it('at a restart keeps reals found with a weight until checked, and does not put back a quiesced one', async () => {
     const ipvs = new MemoryIpvs();
-    const key = '-t 198.51.100.100:80';
-    ipvs.table.set(key, { spec: { key, scheduler: 'lc', ops: false }, dests: new Map([
+    const key = 'tcp 198.51.100.100:80';
+    ipvs.table.set(key, { spec: { id: addressService('tcp', '198.51.100.100', 80), scheduler: 'lc', ops: false }, dests: new Map([
       [`${R1}:80`, { target: `${R1}:80`, forward: 'gate', weight: 1, uthreshold: 0, lthreshold: 0, activeConns: 3, inactConns: 0 }],
       [`${R2}:80`, { target: `${R2}:80`, forward: 'gate', weight: 0, uthreshold: 0, lthreshold: 0, activeConns: 0, inactConns: 0 }],
     ]) });
@@ -108,7 +111,7 @@ describe('checker/engine: health to IPVS table', function () {
     await engine.start();
     await engine.settled;
     assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 0, [`${R2}:80`]: 0, '198.51.100.30:80': 1 }, 'reals failing their first check go in at weight 0, as with ldirectord');
-    ipvs.table.get('-t 198.51.100.100:80')!.dests.delete(`${R2}:80`);
+    ipvs.table.get('tcp 198.51.100.100:80')!.dests.delete(`${R2}:80`);
     health.set(R1, true);
     await until(() => ipvs.weights()[`${R1}:80`] === 1);
     assert.ok(!('198.51.100.30:80' in ipvs.weights()), 'fallback removed once a real is up');
@@ -124,7 +127,7 @@ describe('checker/engine: health to IPVS table', function () {
     await engine.start();
     await engine.settled;
     assert.equal(calls.length, 1);
-    assert.deepEqual(ipvs.weights('-t 198.51.100.100:8080'), { [`${R1}:80`]: 1 });
+    assert.deepEqual(ipvs.weights('tcp 198.51.100.100:8080'), { [`${R1}:80`]: 1 });
   });
 
   it('applies many transitions in one batch', async () => {
@@ -148,18 +151,18 @@ describe('checker/engine: health to IPVS table', function () {
     await engine.reload(config([again, virtual({ port: 8443, reals: [real(R2)] })]));
     assert.equal(engine.checkOf(again, again.reals[1]!)!.state.health, 'down', 'R2 stays down across the reload');
     assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1 });
-    assert.ok(!ipvs.table.has('-t 198.51.100.100:443'), 'removed virtual deleted');
-    assert.ok(ipvs.table.has('-t 198.51.100.100:8443'), 'new virtual added');
+    assert.ok(!ipvs.table.has('tcp 198.51.100.100:443'), 'removed virtual deleted');
+    assert.ok(ipvs.table.has('tcp 198.51.100.100:8443'), 'new virtual added');
   });
 
   it('removes its services at stop with cleanstop, and only those', async () => {
     const ipvs = new MemoryIpvs();
-    ipvs.table.set('-t 203.0.113.1:80', { spec: { key: '-t 203.0.113.1:80', scheduler: 'rr', ops: false }, dests: new Map() });
+    ipvs.table.set('tcp 203.0.113.1:80', { spec: { id: addressService('tcp', '203.0.113.1', 80), scheduler: 'rr', ops: false }, dests: new Map() });
     const e = new Engine(config([virtual({ reals: [real(R1)] }), virtual({ port: 443, cleanstop: false, reals: [real(R1)] })]), ipvs, quiet, Date.now, scripted(new Map()));
     await e.start();
     await e.settled;
     await e.stop();
-    assert.deepEqual([...ipvs.table.keys()].sort(), ['-t 198.51.100.100:443', '-t 203.0.113.1:80']);
+    assert.deepEqual([...ipvs.table.keys()].sort(), ['tcp 198.51.100.100:443', 'tcp 203.0.113.1:80']);
   });
 
   it('leaves a table it reconciled with nothing more to do', async () => {
@@ -170,4 +173,42 @@ describe('checker/engine: health to IPVS table', function () {
     await engine.settled;
     assert.deepEqual(diffTables(ipvs.table, engine.desired()!), []);
   });
+
+  it('follows its VIP: the service is in only while the address is held, and the health is known before', async () => {
+    const ipvs = new MemoryIpvs();
+    const held = new Set<string>();
+    const addresses = { held: (a: string) => held.has(a) };
+    const calls: string[] = [];
+    const v = virtual({ reals: [real(R1), real(R2)] });
+    v.follow = '198.51.100.100';
+    const other = virtual({ address: '198.51.100.101', reals: [real(R1)] });
+    engine = new Engine(config([v, other]), ipvs, quiet, Date.now, scripted(new Map([[R2, false]]), calls), addresses);
+    await engine.start();
+    await engine.settled;
+    assert.deepEqual([...ipvs.table.keys()], ['tcp 198.51.100.101:80'], 'a following service stays out while its VIP is elsewhere; one that follows nothing is in');
+    assert.ok(calls.includes(R1) && calls.includes(R2), 'the reals are checked all the same');
+    held.add('198.51.100.100');
+    engine.addressesChanged();
+    await engine.reconcileNow();
+    assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1 }, 'in at once with the health already known');
+    assert.equal(engine.isActive(v), true);
+    held.delete('198.51.100.100');
+    engine.addressesChanged();
+    await engine.reconcileNow();
+    assert.ok(!ipvs.table.has('tcp 198.51.100.100:80'), 'out again when the VIP leaves');
+    assert.ok(ipvs.table.has('tcp 198.51.100.101:80'));
+  });
+
+  it('at start removes a following service whose VIP is not held (a standby must never forward it)', async () => {
+    const ipvs = new MemoryIpvs();
+    ipvs.table.set('tcp 198.51.100.100:80', { spec: { id: addressService('tcp', '198.51.100.100', 80), scheduler: 'wrr', ops: false }, dests: new Map([
+      [`${R1}:80`, { target: `${R1}:80`, forward: 'gate', weight: 1, uthreshold: 0, lthreshold: 0, activeConns: 0, inactConns: 0 }],
+    ]) });
+    const v = virtual({ reals: [real(R1)] });
+    v.follow = '198.51.100.100';
+    engine = new Engine(config([v]), ipvs, quiet, Date.now, scripted(new Map()), { held: () => false });
+    await engine.start();
+    assert.equal(ipvs.table.size, 0);
+  });
 });
+

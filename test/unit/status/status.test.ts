@@ -32,7 +32,7 @@ describe('status: the cluster view from crm_mon XML, and the one-screen renderin
         {
           pid: 42, config: '/etc/ha.d/ldirectord.cf', state: 'running', startedAt: '', updatedAt: '', reconciles: 7, lastReconcileMs: 12, reconcileErrors: 0, ageSeconds: 1,
           virtuals: [{
-            virtual: '198.51.100.100:80 tcp', scheduler: 'lc', realsUp: 1, fallback: false,
+            active: true, virtual: '198.51.100.100:80 tcp', scheduler: 'lc', realsUp: 1, fallback: false,
             reals: [
               { real: '198.51.100.21:80', health: 'up', configuredWeight: 1, weight: 1, uthreshold: 3, consecutiveFailures: 0, rampingUntil: '2026-11-21T08:10:00.000Z', lastCheck: { at: '', up: true, detail: 'HTTP 200', latencyMs: 4, kind: 'negotiate' } },
               { real: '198.51.100.22:80', health: 'down', configuredWeight: 1, weight: 0, uthreshold: 0, consecutiveFailures: 3, lastCheck: { at: '', up: false, detail: 'connection refused', latencyMs: 1, kind: 'negotiate' } },

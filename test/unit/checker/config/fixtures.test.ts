@@ -102,6 +102,7 @@ describe('checker/config: realistic configurations (fixtures/)', () => {
       secret: 's3cret',
       quiescent: false,
       cleanstop: true,
+      follow: '198.51.100.100',
       fallback: { family: 4, address: '198.51.100.251', port: 443, forward: 'gate' },
       fallbackcommand: '/usr/local/sbin/sorry-https',
       email: { to: ['web@example.net'], freq: 600, status: ['starting', 'running', 'stopping', 'reloading'], from: '"LVS director" <lvs@example.net>', smtp: '198.51.100.25' },
@@ -132,7 +133,7 @@ describe('checker/config: realistic configurations (fixtures/)', () => {
     ]);
     assert.deepEqual(c.warnings, [
       `${file}:44: checktype: external-perl: lvsd runs the script as an external command (no embedded Perl), so it must be executable`,
-      `${file}:58: checkcount: deprecated and slated for removal in ldirectord; see 'failurecount'`,
+      `${file}:59: checkcount: deprecated and slated for removal in ldirectord; see 'failurecount'`,
     ]);
     const [web, dns, mail, mark, db] = c.virtuals;
     assert.deepEqual(web!.reals.map((r) => [r.address, r.weight, r.checkhost, r.checkport, r.request, r.receive]), [

@@ -38,6 +38,7 @@ describe('checker/config: defaults and inheritance', () => {
       secret: '',
       quiescent: false,
       cleanstop: true,
+      follow: '198.51.100.100',
       email: { to: [], freq: 0, status: ['starting', 'running', 'stopping', 'reloading'] },
     };
     assert.deepEqual(v, expected);
