@@ -33,6 +33,11 @@ export async function run(invokedAs: string, args: string[]): Promise<number> {
         process.stdout.write(`${versionLine()}\n`);
         return 0;
       }
+      // The lvs agent's link watcher: a long-lived child of promote, kept free of commander.
+      if (args[0] === 'linkwatch') {
+        const { runLinkWatch } = await import('./agents/lvs/linkwatch');
+        return runLinkWatch(args.slice(1));
+      }
       const { runLvskit } = await import('./commands/program');
       return runLvskit(args);
     }

@@ -38,3 +38,32 @@ function expand6(addr: string): string {
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   return groups.map((g) => g.padStart(4, '0')).join(':');
 }
+
+/**
+ * Why an address cannot be a VIP, or undefined: a VIP is a unicast address that can move between
+ * nodes, so loopback, unspecified, multicast, broadcast and link-local addresses are refused (on lo
+ * 127.0.0.1/8 would be deleted with it; a link-local address is tied to one link and one node).
+ */
+export function vipProblem(address: string): string | undefined {
+  const family = ipFamily(address);
+  if (family === 4) {
+    const [a, b] = address.split('.').map(Number) as [number, number];
+    if (a === 0) return `${address} is an unspecified ("this network") address`;
+    if (a === 127) return `${address} is a loopback address`;
+    if (a >= 224 && a <= 239) return `${address} is a multicast address`;
+    if (address === '255.255.255.255') return `${address} is the broadcast address`;
+    if (a >= 240) return `${address} is a reserved address (240.0.0.0/4)`;
+    if (a === 169 && b === 254) return `${address} is a link-local address (169.254.0.0/16)`;
+    return undefined;
+  }
+  if (family === 6) {
+    const groups = expand6(address).split(':').map((g) => Number.parseInt(g, 16));
+    if (groups.every((g) => g === 0)) return `${address} is the unspecified address`;
+    if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) return `${address} is the loopback address`;
+    if (groups[0]! >= 0xff00) return `${address} is a multicast address (ff00::/8)`;
+    if ((groups[0]! & 0xffc0) === 0xfe80) return `${address} is a link-local address (fe80::/10)`;
+    if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `${address} is an IPv4-mapped address: give the IPv4 address`;
+    return undefined;
+  }
+  return `'${address}' is not an IPv4 or IPv6 address`;
+}

@@ -1,6 +1,6 @@
 // Addresses and links through ip(8) and sysfs. One `ip -j addr` call reads every address at once.
 import { existsSync, readFileSync } from 'node:fs';
-import { output } from '../exec/run';
+import { output, which } from '../exec/run';
 import { type Family, sameAddress } from './address';
 
 export interface InterfaceAddress {
@@ -9,8 +9,13 @@ export interface InterfaceAddress {
   prefix: number;
 }
 
+let ipPath: string | undefined;
+
+/** Runs the ip(8) which() finds (also without PATH, as pacemaker may run agents). */
 function ip(args: string[]): string {
-  return output('ip', args);
+  ipPath ??= which('ip');
+  if (!ipPath) throw new Error('ip is not installed (package iproute2)');
+  return output(ipPath, args);
 }
 
 interface IpJsonLink {

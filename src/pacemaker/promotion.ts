@@ -20,8 +20,10 @@ function command(env: NodeJS.ProcessEnv, args: string[]): string[] {
 }
 
 /** Sets (a number) or deletes (undefined) the score; returns an error message, or undefined. */
-export function setPromotionScore(score: number | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function setPromotionScore(score: number | undefined, env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): string | undefined {
   const argv = command(env, score === undefined ? ['-D'] : ['-v', String(score)]);
-  const r = run(argv[0]!, argv.slice(1), { timeoutMs: 10_000 });
+  const program = which(argv[0]!, env);
+  if (!program) return `${argv[0]} is not installed`;
+  const r = run(program, argv.slice(1), { timeoutMs, env });
   return r.code === 0 ? undefined : failure(argv, r);
 }

@@ -1,8 +1,8 @@
 // A DR real server's configuration for a VIP, and the check of a system against it. Pure.
 import { UsageError } from '../errors';
-import { type Family, ipFamily, sameAddress } from '../net/address';
+import { type Family, ipFamily, sameAddress, vipProblem } from '../net/address';
 import type { InterfaceAddress } from '../net/ip';
-import { arpKey } from '../net/sysctl';
+import { arpLeaks, HIDDEN_ARP } from '../net/dr';
 
 export interface Target {
   vip: string;
@@ -11,13 +11,7 @@ export interface Target {
   prefix: number;
 }
 
-/** The sysctls of a DR real server (IPv4): answer ARP only for addresses of the receiving interface, announce from the best local address. */
-export const HIDDEN_ARP: Readonly<Record<string, string>> = {
-  [arpKey('all', 'arp_ignore')]: '1',
-  [arpKey('all', 'arp_announce')]: '2',
-  [arpKey('lo', 'arp_ignore')]: '1',
-  [arpKey('lo', 'arp_announce')]: '2',
-};
+export { HIDDEN_ARP };
 
 /** net/ipv4/conf/all/arp_ignore -> net.ipv4.conf.all.arp_ignore, as sysctl(8) writes it. */
 export function dotted(key: string): string {
@@ -27,6 +21,8 @@ export function dotted(key: string): string {
 export function parseTarget(vip: string, prefixLength?: string): Target {
   const family = ipFamily(vip);
   if (family === undefined) throw new UsageError(`--vip '${vip}' is not an IPv4 or IPv6 address (give the bare address, without a prefix)`);
+  const unfit = vipProblem(vip);
+  if (unfit) throw new UsageError(`--vip ${unfit}: it cannot be a VIP; nothing was changed`);
   const host = family === 4 ? 32 : 128;
   if (prefixLength !== undefined) {
     const n = /^\d{1,3}$/.test(prefixLength) ? Number(prefixLength) : Number.NaN;
@@ -47,29 +43,9 @@ export interface Observed {
   interfaces: string[];
 }
 
-function num(v: string | undefined): number {
-  return Number.parseInt(v ?? '', 10) || 0;
-}
-
-// The kernel uses the larger of conf/all and conf/<interface> (ip-sysctl.rst). arp_ignore 1 and 2
-// answer only for addresses of the receiving interface, 8 never answers; 3 answers for every global
-// address (the VIP too) and 4-7 are reserved, answered like 0. arp_announce above 2 counts as 0.
-const HIDING_ARP_IGNORE = new Set([1, 2, 8]);
-
 /** Interfaces on which ARP would give the VIP away; [] when ARP is hidden everywhere (IPv4). */
 export function arpProblems(o: Observed): string[] {
-  const out: string[] = [];
-  const effective = (name: 'arp_ignore' | 'arp_announce') =>
-    o.interfaces.map((dev) => ({ dev, value: Math.max(num(o.sysctls[arpKey('all', name)]), num(o.sysctls[arpKey(dev, name)])) }));
-  const ignore = effective('arp_ignore').filter((e) => !HIDING_ARP_IGNORE.has(e.value));
-  if (ignore.length > 0) {
-    out.push(`arp_ignore is ${ignore.map((e) => `${e.value} on ${e.dev}`).join(', ')}: ARP requests for the VIP are answered there (1, 2 or 8 hide it; the larger of conf/all and conf/<interface> counts)`);
-  }
-  const announce = effective('arp_announce').filter((e) => e.value !== 2);
-  if (announce.length > 0) {
-    out.push(`arp_announce is ${announce.map((e) => `${e.value} on ${e.dev}`).join(', ')}: ARP requests may carry the VIP as sender (2 is needed; the larger of conf/all and conf/<interface> counts)`);
-  }
-  return out;
+  return arpLeaks(o);
 }
 
 /** Everything that keeps this host from being a DR real server for the VIP; [] when it is one. */

@@ -1,10 +1,11 @@
 // `lvskit realserver up|down|status --vip ADDR`: this host as a separate DR real server for a VIP.
 // up: save the ARP sysctls, hide ARP (all and lo), then the VIP/32 (/128) on lo; down undoes it in
 // reverse. The saved values live in /run: they are only true until the next boot, as the VIP on lo.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LvskitError, UsageError } from '../errors';
-import { sameAddress } from '../net/address';
+import { readNoFollow, writeNoFollow } from '../fs/nofollow';
+import { ipFamily, sameAddress } from '../net/address';
 import { addAddress, deleteAddress, whereIs } from '../net/ip';
 import { arpKey, readSysctl, writeSysctl } from '../net/sysctl';
 import { arpProblems, arpStillNeeded, dotted, HIDDEN_ARP, type Observed, parseTarget, problems, type RealServerState, type Target, withoutVip, withVip } from './config';
@@ -25,22 +26,25 @@ export interface RealServerContext {
 }
 
 function loadState(path: string): RealServerState | undefined {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readNoFollow(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw new LvskitError(`${(err as Error).message}: remove it by hand`);
   }
+  if (text === undefined) return undefined;
   const s = JSON.parse(text) as Partial<RealServerState>;
   if (typeof s.saved !== 'object' || s.saved === null || !Array.isArray(s.vips)) throw new LvskitError(`${path} is not a realserver state file: remove it by hand`);
-  return { saved: s.saved, vips: s.vips };
+  // Only the sysctls `up` saves are ever restored, with values of their form: the file is not trusted.
+  const saved: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s.saved)) {
+    if (k in HIDDEN_ARP && typeof v === 'string' && /^\d{1,3}$/.test(v)) saved[k] = v;
+  }
+  return { saved, vips: s.vips.filter((v): v is string => typeof v === 'string' && ipFamily(v) !== undefined) };
 }
 
 function saveState(path: string, s: RealServerState): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(s, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeNoFollow(path, `${JSON.stringify(s, null, 2)}\n`, 0o644);
 }
 
 /** Removes the state file, and its directory when nothing else is in it. */
@@ -99,6 +103,10 @@ function up(t: Target, ctx: RealServerContext): number {
       `${t.vip} is on ${elsewhere.map((a) => `${a.ifname} (/${a.prefix})`).join(', ')}: a DR real server must not hold the VIP on a NIC, it would answer ARP for it (is this a director?); nothing was changed`,
     );
   }
+  const foreign = whereIs(t.vip, t.family).filter((a) => a.ifname === 'lo' && a.prefix !== t.prefix);
+  if (foreign.length > 0) {
+    throw new LvskitError(`${t.vip} is on lo as /${foreign.map((a) => a.prefix).join(', /')}, which lvskit did not add: remove it by hand first (a DR real server holds /${t.prefix}); nothing was changed`);
+  }
   const before = loadState(ctx.stateFile);
   let state = withVip(before, t.vip);
   const savedNow = t.family === 4 && Object.keys(state.saved).length === 0;
@@ -121,10 +129,7 @@ function up(t: Target, ctx: RealServerContext): number {
     if (onLo.length === 1 && onLo[0]!.prefix === t.prefix) {
       ctx.out(`${t.vip}/${t.prefix} already on lo`);
     } else {
-      guarded(`cannot put ${t.vip}/${t.prefix} on lo`, () => {
-        for (const a of onLo) deleteAddress('lo', t.vip, a.prefix, t.family);
-        addAddress('lo', t.vip, t.prefix, t.family);
-      });
+      guarded(`cannot put ${t.vip}/${t.prefix} on lo`, () => addAddress('lo', t.vip, t.prefix, t.family));
       ctx.out(`added ${t.vip}/${t.prefix} to lo`);
     }
   } catch (err) {
@@ -149,7 +154,8 @@ function up(t: Target, ctx: RealServerContext): number {
 
 function down(t: Target, ctx: RealServerContext): number {
   const state = loadState(ctx.stateFile);
-  const onLo = whereIs(t.vip, t.family).filter((a) => a.ifname === 'lo');
+  // Only the host address `up` adds: 127.0.0.1/8 or a /24 someone else put on lo is not ours.
+  const onLo = whereIs(t.vip, t.family).filter((a) => a.ifname === 'lo' && a.prefix === t.prefix);
   const known = state?.vips.some((v) => sameAddress(v, t.vip)) ?? false;
   if (onLo.length === 0 && !known) {
     ctx.out(`nothing to undo for ${t.vip}: not on lo, not configured by lvskit realserver up`);

@@ -8,6 +8,7 @@ import { loadState, stateDir } from '../agents/lvs/state';
 import { readAllStatus, type CheckerStatus } from '../checker/status';
 import { listAddresses } from '../net/ip';
 import { sameAddress } from '../net/address';
+import { drRole } from '../net/dr';
 
 export interface DirectorView {
   instance: string;
@@ -56,8 +57,9 @@ function directors(env: NodeJS.ProcessEnv): DirectorView[] {
     let role: DirectorView['role'] = 'stopped';
     try {
       const where = listAddresses(state.vip.includes(':') ? 6 : 4).filter((a) => sameAddress(a.address, state.vip!));
-      if (where.some((a) => a.ifname === state.nic)) role = 'promoted';
-      else if (where.some((a) => a.ifname === 'lo')) role = 'unpromoted';
+      const dr = drRole(where);
+      if (dr.nics.includes(state.nic)) role = 'promoted';
+      else if (dr.role === 'real-server') role = 'unpromoted';
     } catch {
       /* ip(8) failed: show the instance as stopped */
     }

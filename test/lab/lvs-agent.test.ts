@@ -6,13 +6,16 @@ import { join } from 'node:path';
 import { defaultSpec, Topology } from '../../lab';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
 import {
+  AGENT,
   ARP_SYSCTLS,
   expectRc,
   HIDDEN,
   ipvsSaved,
   lvs,
   OCF,
+  ocfEnv,
   reset,
+  RSCTMP,
   setLink,
   setSysctls,
   show,
@@ -122,6 +125,36 @@ describe('ocf:heartbeat:lvs: roles on the system', function () {
     assert.deepEqual(await sysctls(t, 'd1'), later);
   });
 
+  it('runs every program by the path which() found: start, promote, demote and stop work with no PATH at all', async function () {
+    this.timeout(180_000);
+    const t = topo();
+    const bare = (action: string) => {
+      const env = ocfEnv(action, { params: { sync_interface: 'eth0' } });
+      return t.exec('d1', ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), AGENT, action], { timeoutMs: 60_000 });
+    };
+    for (const action of ['start', 'promote', 'demote', 'stop']) {
+      const r = await bare(action);
+      assert.equal(r.code, OCF.SUCCESS, `${action} without PATH: ${show(r)}`);
+    }
+    assert.deepEqual(await vipOn(t, 'd1', 'lo'), []);
+    assert.deepEqual(await syncDaemons(t, 'd1'), []);
+  });
+
+  it('never follows a symbolic link planted at its state file or its temporary name', async function () {
+    this.timeout(120_000);
+    const t = topo();
+    const victim = join(t.node('d1').dir, 'victim');
+    await writeFile(t, victim, 'precious\n');
+    const state = `${RSCTMP}/lvs-lvs.json`;
+    await t.run('d1', ['mkdir', '-p', RSCTMP]);
+    await t.run('d1', ['ln', '-sfn', victim, state]);
+    await t.run('d1', ['ln', '-sfn', victim, `${state}.tmp`]);
+    await expectRc(t, 'd1', 'start', OCF.SUCCESS);
+    await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
+    assert.equal(await t.run('d1', ['cat', victim]), 'precious\n');
+    await t.run('d1', ['rm', '-f', `${state}.tmp`]);
+  });
+
   it('stop on a never-started node returns 0 and changes nothing', async function () {
     this.timeout(60_000);
     const t = topo();
@@ -160,12 +193,20 @@ describe('ocf:heartbeat:lvs: roles on the system', function () {
     await expectRc(t, 'd1', 'monitor', OCF.ERR_GENERIC);
     await setSysctls(t, 'd1', { 'net.ipv4.conf.all.arp_ignore': '1' });
     await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
-    // The VIP on lo and on the NIC at once.
-    await t.run('d1', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+    // The VIP on lo and on the NIC at once (as a promote cut short would leave it).
+    await t.run('d1', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
     await expectRc(t, 'd1', 'monitor', OCF.ERR_GENERIC);
     // start repairs it: the VIP leaves the NIC.
     await expectRc(t, 'd1', 'start', OCF.SUCCESS);
     await expectUnpromoted(t, 'start over a VIP left on eth0');
+    // The VIP with a prefix the agent never adds is someone else's (the node's own address?):
+    // reported, refused on this node (5), never removed.
+    await t.run('d1', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+    await expectRc(t, 'd1', 'monitor', OCF.ERR_GENERIC);
+    const refused = await expectRc(t, 'd1', 'start', OCF.ERR_INSTALLED);
+    assert.match(refused.stderr, /ocf-exit-reason:.*eth0 as \/24.*this node's own address/);
+    assert.deepEqual(await vipOn(t, 'd1', 'eth0'), [24], 'start left the foreign address alone');
+    await t.run('d1', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS);
     await expectRc(t, 'd1', 'monitor', OCF.RUNNING_PROMOTED, probe);
     // Someone removed the VIP by hand: the director holds nothing.
@@ -174,23 +215,33 @@ describe('ocf:heartbeat:lvs: roles on the system', function () {
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
   });
 
-  it('a promoted director whose LAN link is cut monitors 9, and 8 again once the link is back', async function () {
+  it('a promoted director whose LAN link is cut drops the VIP at once (link watcher), monitors 9, and is a candidate after demote', async function () {
     this.timeout(120_000);
     const t = topo();
     await expectRc(t, 'd1', 'start', OCF.SUCCESS);
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS);
     await expectRc(t, 'd1', 'monitor', OCF.RUNNING_PROMOTED);
+    await waitFor('the link watcher to run', async () => (await stateFiles(t, 'd1')).some((f) => f.endsWith('.linkwatch.pid')));
     await setLink(t, 'd1', 'down');
     try {
       const state = await t.run('d1', ['cat', '/sys/class/net/eth0/operstate']);
       assert.equal(state.trim(), 'lowerlayerdown', 'the lab cut the link below eth0');
+      // No action runs: the watcher reacts to the kernel's event.
+      await waitFor('the VIP off eth0 without any monitor', async () => (await vipOn(t, 'd1', 'eth0')).length === 0);
       await expectRc(t, 'd1', 'monitor', OCF.FAILED_PROMOTED);
       await expectRc(t, 'd1', 'monitor', OCF.FAILED_PROMOTED, { interval: 0 });
     } finally {
       await setLink(t, 'd1', 'up');
     }
+    // The link is back but the VIP is not: only pacemaker's demote and promote decide again.
+    await expectRc(t, 'd1', 'monitor', OCF.FAILED_PROMOTED);
+    assert.deepEqual(await vipOn(t, 'd1', 'eth0'), []);
+    await expectRc(t, 'd1', 'demote', OCF.SUCCESS);
+    await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
+    await expectRc(t, 'd1', 'promote', OCF.SUCCESS);
     await expectRc(t, 'd1', 'monitor', OCF.RUNNING_PROMOTED);
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
+    assert.ok(!(await stateFiles(t, 'd1')).some((f) => f.endsWith('.linkwatch.pid')), 'stop ends the link watcher');
   });
 });
 
@@ -409,6 +460,10 @@ interface BadInput {
 const BAD_INPUT: BadInput[] = [
   { what: 'no vip', call: { params: { vip: null } }, rc: OCF.ERR_CONFIGURED, reason: ['vip'] },
   { what: 'vip 300.1.1.1', call: { params: { vip: '300.1.1.1' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', '300.1.1.1'] },
+  { what: 'vip 127.0.0.1 (stop would take 127.0.0.1/8 off lo)', call: { params: { vip: '127.0.0.1' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', 'loopback'] },
+  { what: 'stop with vip 127.0.0.1', action: 'stop', call: { params: { vip: '127.0.0.1' } }, rc: OCF.SUCCESS },
+  { what: 'vip 224.0.0.18', call: { params: { vip: '224.0.0.18' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', 'multicast'] },
+  { what: 'vip 169.254.10.10', call: { params: { vip: '169.254.10.10' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', 'link-local'] },
   { what: 'vip with a prefix', call: { params: { vip: '198.51.100.100/24' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', '198.51.100.100/24'] },
   { what: 'vip_prefix 33', call: { params: { vip_prefix: '33' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip_prefix', '33'] },
   { what: "nic 'eth0;reboot'", call: { params: { nic: 'eth0;reboot' } }, rc: OCF.ERR_CONFIGURED, reason: ['nic', 'eth0;reboot'] },
@@ -611,33 +666,34 @@ describe('ocf:heartbeat:lvs: promotion scores (crm_attribute recorded)', functio
   }
   const notPositive = (s: string | undefined) => s === undefined || Number.parseInt(s, 10) <= 0 || s === '-INFINITY';
 
-  it('5 unpromoted, 10 promoted, dropped without link and back with it, deleted at stop; monitor only writes on change', async function () {
+  it('the same score whatever the role; promote and demote leave it alone; the link watcher drops it on carrier loss; deleted at stop', async function () {
     this.timeout(180_000);
     const t = topo();
     await expectRc(t, 'd1', 'start', OCF.SUCCESS);
-    assert.equal(await score(), '5', `after start; calls: ${JSON.stringify(await calls())}`);
+    assert.equal(await score(), '10', `after start; calls: ${JSON.stringify(await calls())}`);
     assert.deepEqual(await changesBy(() => expectRc(t, 'd1', 'monitor', OCF.SUCCESS)), [], 'monitor with the score unchanged');
-    await expectRc(t, 'd1', 'promote', OCF.SUCCESS);
-    assert.equal(await score(), '10', 'after promote');
+    assert.deepEqual(await changesBy(() => expectRc(t, 'd1', 'promote', OCF.SUCCESS)), [], 'promote must not change the score (it would abort the transition)');
     assert.deepEqual(await changesBy(() => expectRc(t, 'd1', 'monitor', OCF.RUNNING_PROMOTED)), [], 'monitor with the score unchanged');
     await setLink(t, 'd1', 'down');
     try {
+      // No monitor runs: the link watcher started by promote acts on the netlink event.
+      await waitFor('the link watcher to take the VIP off eth0 and drop the score', async () => (await vipOn(t, 'd1', 'eth0')).length === 0 && notPositive(await score()));
       await expectRc(t, 'd1', 'monitor', OCF.FAILED_PROMOTED);
-      const s = await score();
-      assert.ok(notPositive(s), `a promoted node without link must drop its score, has ${s}`);
     } finally {
       await setLink(t, 'd1', 'up');
     }
-    await expectRc(t, 'd1', 'monitor', OCF.RUNNING_PROMOTED);
-    assert.equal(await score(), '10', 'the score comes back with the link');
+    await expectRc(t, 'd1', 'monitor', OCF.FAILED_PROMOTED);
+    assert.deepEqual(await vipOn(t, 'd1', 'eth0'), [], 'the VIP does not come back with the link: never a second director');
     await expectRc(t, 'd1', 'demote', OCF.SUCCESS);
-    assert.equal(await score(), '5', 'after demote');
+    assert.ok(notPositive(await score()), 'demote does not raise the score');
+    await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
+    assert.equal(await score(), '10', 'an unpromoted candidate again once the link is back');
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
     assert.equal(await score(), undefined, 'stop deletes the score');
     assert.ok((await calls()).every((c) => c.name === 'master-lvs'), `every call is about master-lvs: ${JSON.stringify(await calls())}`);
   });
 
-  it('an unpromoted node without link has no positive score; it gets 5 back with the link', async function () {
+  it('an unpromoted node without link has no positive score; it gets 10 back with the link', async function () {
     this.timeout(120_000);
     const t = topo();
     await expectRc(t, 'd1', 'start', OCF.SUCCESS);
@@ -650,7 +706,7 @@ describe('ocf:heartbeat:lvs: promotion scores (crm_attribute recorded)', functio
       await setLink(t, 'd1', 'up');
     }
     await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
-    assert.equal(await score(), '5');
+    assert.equal(await score(), '10');
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
   });
 
@@ -661,7 +717,7 @@ describe('ocf:heartbeat:lvs: promotion scores (crm_attribute recorded)', functio
     await expectRc(t, 'd1', 'start', OCF.SUCCESS, old);
     const sets = (await calls()).filter((c) => c.op === 'set');
     assert.ok(sets.length > 0 && sets.every((c) => c.name === 'master-lvs' && c.lifetime.at(-1) === 'reboot'), JSON.stringify(sets));
-    assert.equal(await score(), '5');
+    assert.equal(await score(), '10');
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS, old);
     assert.equal(await score(), undefined);
   });

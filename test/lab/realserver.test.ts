@@ -150,6 +150,10 @@ describe('lvskit realserver (lab real server r1)', function () {
       ['bounce', '--vip', VIP],
       ['up'],
       ['down', '--vip', 'eth0'],
+      // down would have deleted 127.0.0.1/8 from lo, and the host with it.
+      ['down', '--vip', '127.0.0.1'],
+      ['up', '--vip', '224.0.0.18'],
+      ['up', '--vip', 'fe80::1'],
     ]) {
       const r = await expect(2, ...args);
       assert.match(r.stderr, /\S/, `realserver ${args.join(' ')} must say what is wrong`);
@@ -161,6 +165,20 @@ describe('lvskit realserver (lab real server r1)', function () {
     const r = await expect(1, 'up', '--vip', VIP);
     assert.match(r.stderr, /is on eth0 \(\/24\): a DR real server must not hold the VIP on a NIC/);
     assert.deepEqual(await snapshot(), held);
+    await t().run('r1', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+
+    // A prefix lvskit does not add, on lo: neither up nor down touches it.
+    await t().run('r1', ['ip', 'addr', 'add', `${VIP2}/24`, 'dev', 'lo']);
+    try {
+      const foreign = await snapshot();
+      const up = await expect(1, 'up', '--vip', VIP2);
+      assert.match(up.stderr, /on lo as \/24, which lvskit did not add/);
+      await rs('down', '--vip', VIP2);
+      assert.deepEqual(await vipOn(t(), 'r1', 'lo', VIP2), [24], 'down left the /24 it did not add');
+      assert.deepEqual(await snapshot(), foreign);
+    } finally {
+      await t().run('r1', ['ip', 'addr', 'del', `${VIP2}/24`, 'dev', 'lo']);
+    }
   });
 
   it('serves the VIP through a DR director once up, and no longer once down', async function () {

@@ -1,83 +1,109 @@
 // ocf:heartbeat:lvs actions, one function each. The role lives in the system itself:
 // VIP on the NIC = promoted (director), VIP on lo with ARP hidden = unpromoted (DR real server).
+// Every system call goes through LvsSystem (system.ts), so the role logic has unit tests too.
+import type { Announcement } from '../../net/announce';
+import { arpingSeconds } from '../../net/announce';
 import { sameAddress } from '../../net/address';
-import { announce, type Announcement, arpingSeconds, stopAnnouncing } from '../../net/announce';
-import { addAddress, deleteAddress, type InterfaceAddress, linkState, whereIs } from '../../net/ip';
-import { arpKey, readSysctl, writeSysctl } from '../../net/sysctl';
-import { which } from '../../exec/run';
-import * as ipvs from '../../ipvs/ipvsadm';
-import { setPromotionScore } from '../../pacemaker/promotion';
+import { arpLeaks, HIDDEN_ARP } from '../../net/dr';
+import type { InterfaceAddress } from '../../net/ip';
+import { arpKey } from '../../net/sysctl';
 import type { OcfContext } from '../../ocf/agent';
 import { OCF, OcfError, type OcfCode } from '../../ocf/codes';
 import { type LvsConfig, parseConfig } from './params';
-import { announcePidPath, loadState, type LvsState, removeState, saveState, statePath } from './state';
+import { announcePidPath, linkWatchPidPath, type LvsState, statePath } from './state';
+import { type IpvsCalls, liveSystem, type LvsSystem } from './system';
 
-const SCORE_UNPROMOTED = 5;
-const SCORE_PROMOTED = 10;
-
-/** sysctls of a DR real server: answer ARP only for addresses of the receiving interface, announce the best local address. */
-const HIDDEN_ARP: Record<string, string> = {
-  [arpKey('all', 'arp_ignore')]: '1',
-  [arpKey('all', 'arp_announce')]: '2',
-  [arpKey('lo', 'arp_ignore')]: '1',
-  [arpKey('lo', 'arp_announce')]: '2',
-};
+/**
+ * The promotion score of every director whose NIC has link, whatever its role. Promote and demote
+ * never change it: a transient attribute change aborts the transition in progress. Pacemaker keeps
+ * the promoted instance where it is when scores are equal (the higher current role wins).
+ */
+export const SCORE = 10;
 
 function forwardingKey(c: LvsConfig): string {
   return c.family === 4 ? 'net/ipv4/conf/all/forwarding' : 'net/ipv6/conf/all/forwarding';
 }
 
-/** The sysctls this configuration may change: saved before the first start, restored at stop. */
+/** The sysctls this configuration may change: saved before the first start, restored at stop; no other key is ever written. */
 function touchedKeys(c: LvsConfig): string[] {
   return [...(c.family === 4 ? Object.keys(HIDDEN_ARP) : []), ...(c.forwarding ? [forwardingKey(c)] : [])];
+}
+
+/** Every key any configuration may touch: the state file is read against this list. */
+const ALLOWED_KEYS: ReadonlySet<string> = new Set([...Object.keys(HIDDEN_ARP), 'net/ipv4/conf/all/forwarding', 'net/ipv6/conf/all/forwarding']);
+
+interface Tools {
+  /** ipvsadm's path, when the configuration needs it. */
+  ipvsadm?: string;
 }
 
 interface Agent {
   ctx: OcfContext;
   c: LvsConfig;
+  sys: LvsSystem;
   statePath: string;
+  announcePid: string;
+  watchPid: string;
 }
 
-function agentFor(ctx: OcfContext): Agent {
-  return { ctx, c: parseConfig(ctx.params), statePath: statePath(ctx.env, ctx.instance) };
+function agentFor(ctx: OcfContext, sys: LvsSystem): Agent {
+  return {
+    ctx,
+    sys,
+    c: parseConfig(ctx.params),
+    statePath: statePath(ctx.env, ctx.instance),
+    announcePid: announcePidPath(ctx.env, ctx.instance),
+    watchPid: linkWatchPidPath(ctx.env, ctx.instance),
+  };
+}
+
+function load(a: Agent): LvsState | undefined {
+  return a.sys.loadState(a.statePath, ALLOWED_KEYS);
 }
 
 // --- environment -------------------------------------------------------------------------------
 
 /** A program, unless missing (or ocf-tester's OCF_TESTER_FAIL_HAVE_BINARY pretends so). */
-function have(ctx: OcfContext, name: string): string | undefined {
-  if (ctx.env.OCF_TESTER_FAIL_HAVE_BINARY === '1') return undefined;
-  return which(name, ctx.env);
+function have(a: Agent, name: string): string | undefined {
+  if (a.ctx.env.OCF_TESTER_FAIL_HAVE_BINARY === '1') return undefined;
+  return a.sys.which(name);
 }
 
-function neededPrograms(c: LvsConfig): string[] {
-  return ['ip', ...(c.ipvsCleanup !== 'none' || c.syncInterface ? ['ipvsadm'] : [])];
+function needsIpvsadm(c: LvsConfig): boolean {
+  return c.ipvsCleanup !== 'none' || c.syncInterface !== undefined;
 }
 
-function arpProgram(ctx: OcfContext, c: LvsConfig): { sender: Announcement['sender']; program: string } | undefined {
+function arpProgram(a: Agent): { sender: Announcement['sender']; program: string } | undefined {
+  const { c } = a;
   if (c.family === 6) {
-    const p = have(ctx, 'send_ua');
+    const p = have(a, 'send_ua');
     return p ? { sender: 'send_ua', program: p } : undefined;
   }
   // send_arp (resource-agents, IPaddr2's default) spaces ARPs in milliseconds; iputils arping in whole seconds.
   const order: Array<'arping' | 'send_arp'> = c.arpSender === 'auto' ? ['send_arp', 'arping'] : [c.arpSender];
   for (const sender of order) {
-    const program = have(ctx, sender);
+    const program = have(a, sender);
     if (program) return { sender, program };
   }
   return undefined;
 }
 
-/** The local environment: programs installed, NIC present. Probes report 7, never 5. */
-function checkEnvironment(a: Agent, options: { announce?: boolean } = {}): void {
-  const { ctx, c } = a;
-  const missing = neededPrograms(c).filter((p) => !have(ctx, p));
-  if (options.announce && !arpProgram(ctx, c)) missing.push(c.family === 6 ? 'send_ua' : c.arpSender === 'auto' ? 'send_arp or arping' : c.arpSender);
-  const problems = missing.map((p) => `${p} is not installed`);
-  if (!linkState(c.nic).exists) problems.push(`interface '${c.nic}' does not exist`);
-  if (c.syncInterface && !linkState(c.syncInterface).exists) problems.push(`sync_interface '${c.syncInterface}' does not exist`);
-  if (problems.length === 0) return;
-  throw new OcfError(ctx.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED, problems.join('; '));
+/** Programs installed, NIC present, before anything changes. Probes report 7, never 5. */
+function checkEnvironment(a: Agent, options: { announce?: boolean } = {}): Tools {
+  const { c, ctx } = a;
+  const problems: string[] = [];
+  if (!have(a, 'ip')) problems.push('ip is not installed');
+  const ipvsadm = needsIpvsadm(c) ? have(a, 'ipvsadm') : undefined;
+  if (needsIpvsadm(c) && !ipvsadm) problems.push('ipvsadm is not installed');
+  if (options.announce && !arpProgram(a)) problems.push(`${c.family === 6 ? 'send_ua' : c.arpSender === 'auto' ? 'send_arp or arping' : c.arpSender} is not installed`);
+  if (!a.sys.link(c.nic).exists) problems.push(`interface '${c.nic}' does not exist`);
+  if (c.syncInterface && !a.sys.link(c.syncInterface).exists) problems.push(`sync_interface '${c.syncInterface}' does not exist`);
+  if (problems.length > 0) throw new OcfError(ctx.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED, problems.join('; '));
+  return ipvsadm ? { ipvsadm } : {};
+}
+
+function ipvsOf(a: Agent, tools: Tools): IpvsCalls | undefined {
+  return tools.ipvsadm ? a.sys.ipvs(tools.ipvsadm) : undefined;
 }
 
 // --- observation -------------------------------------------------------------------------------
@@ -88,146 +114,171 @@ interface Observed {
   role: Role;
   /** Set when the system is in no clean role. */
   broken?: string;
+  /** The VIP configured somewhere with a prefix this agent does not add (the node's own address?). */
+  foreign?: string;
   linkUp: boolean;
   linkState: string;
+  /** Where the VIP is. */
+  at: InterfaceAddress[];
 }
 
-function max(...values: string[]): number {
-  return Math.max(...values.map((v) => Number.parseInt(v, 10) || 0));
+/** Whether a place of the VIP is one this agent makes: the NIC with vip_prefix, lo with the host prefix, or recorded as added. */
+function ours(a: Agent, x: InterfaceAddress, state: LvsState | undefined): boolean {
+  const { c } = a;
+  if (state?.added?.[x.ifname] === x.prefix) return true;
+  return (x.ifname === c.nic && x.prefix === c.prefix) || (x.ifname === 'lo' && x.prefix === c.hostPrefix);
+}
+
+function readArp(a: Agent, dev: string): { sysctls: Record<string, string>; interfaces: string[] } {
+  const sysctls: Record<string, string> = {};
+  for (const d of ['all', dev]) for (const n of ['arp_ignore', 'arp_announce'] as const) sysctls[arpKey(d, n)] = a.sys.readSysctl(arpKey(d, n));
+  return { sysctls, interfaces: [dev] };
 }
 
 /** Where the VIP is, whether ARP is hidden when it is on lo, and the NIC's link. */
-function observe(c: LvsConfig): Observed {
-  const at = whereIs(c.vip, c.family);
-  const onNic = at.find((x) => x.ifname === c.nic);
-  const onLo = at.find((x) => x.ifname === 'lo');
-  const link = linkState(c.nic);
-  const base = { linkUp: link.up, linkState: link.operstate };
-  if (onNic && onLo) return { ...base, role: 'promoted', broken: `VIP ${c.vip} is on both ${c.nic} and lo` };
-  if (onNic) return { ...base, role: 'promoted' };
-  if (!onLo) return { ...base, role: 'stopped' };
+function observe(a: Agent, state: LvsState | undefined): Observed {
+  const { c } = a;
+  const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
+  const link = a.sys.link(c.nic);
+  const base = { linkUp: link.up, linkState: link.operstate, at };
+  const alien = at.filter((x) => !ours(a, x, state));
+  const foreign = alien.length > 0 ? `VIP ${c.vip} is configured on ${alien.map((x) => `${x.ifname} as /${x.prefix}`).join(', ')}, which this agent never adds (is it this node's own address?)` : undefined;
+  const f = foreign ? { foreign } : {};
+  const mine = at.filter((x) => ours(a, x, state));
+  const onNic = mine.some((x) => x.ifname === c.nic);
+  const onLo = mine.some((x) => x.ifname === 'lo');
+  if (onNic && onLo) return { ...base, ...f, role: 'promoted', broken: `VIP ${c.vip} is on both ${c.nic} and lo` };
+  if (onNic) return { ...base, ...f, role: 'promoted' };
+  if (!onLo) return { ...base, ...f, role: 'stopped' };
   if (c.family === 4) {
-    // Effective values on the NIC are the max of all and the NIC (ip-sysctl.rst).
-    const nic = link.exists ? c.nic : 'all';
-    const ignore = max(readSysctl(arpKey('all', 'arp_ignore')), readSysctl(arpKey(nic, 'arp_ignore')));
-    const ann = max(readSysctl(arpKey('all', 'arp_announce')), readSysctl(arpKey(nic, 'arp_announce')));
-    // Only arp_ignore 1, 2 and 8 keep the NIC from answering for an address on lo: 3 spares
-    // scope-host addresses only, and a VIP added to lo has global scope.
-    if (![1, 2, 8].includes(ignore) || ann < 2) {
-      return { ...base, role: 'unpromoted', broken: `VIP ${c.vip} is on lo but ARP is not hidden (arp_ignore ${ignore}, arp_announce ${ann} on ${nic})` };
-    }
+    const arp = readArp(a, link.exists ? c.nic : 'all');
+    const leaks = arpLeaks(arp);
+    if (leaks.length > 0) return { ...base, ...f, role: 'unpromoted', broken: `VIP ${c.vip} is on lo but ARP is not hidden: ${leaks.join('; ')}` };
   }
-  return { ...base, role: 'unpromoted' };
+  return { ...base, ...f, role: 'unpromoted' };
 }
 
 // --- promotion score ---------------------------------------------------------------------------
 
+function inCluster(a: Agent): boolean {
+  // Pacemaker always passes its CRM feature set; without it there is no cluster to tell (ocf-tester, by hand).
+  return Boolean(a.ctx.env.OCF_RESKEY_crm_feature_set);
+}
+
 /** Sets the score (null deletes it) when it differs from the last one set, or always when forced. */
 function score(a: Agent, state: LvsState | undefined, value: number | null, force = false): void {
-  // Pacemaker always passes its CRM feature set; without it there is no cluster to tell (ocf-tester, by hand).
-  if (!a.ctx.env.OCF_RESKEY_crm_feature_set) {
+  if (!inCluster(a)) {
     if (a.ctx.action !== 'monitor') a.ctx.log.info(`not run by pacemaker (no OCF_RESKEY_crm_feature_set): promotion score ${value ?? 'deletion'} not set`);
     return;
   }
   if (!force && state && state.score === value) return;
-  const err = setPromotionScore(value ?? undefined, a.ctx.env);
+  const err = a.sys.setScore(value ?? undefined, a.ctx.env, 10_000);
   if (err) {
     // Outside a cluster (no CIB, e.g. under ocf-tester) there is nothing to tell.
-    a.ctx.log.warn(`cannot ${value === null ? 'delete' : `set`} the promotion score${value === null ? '' : ` ${value}`}: ${err}`);
+    a.ctx.log.warn(`cannot ${value === null ? 'delete' : 'set'} the promotion score${value === null ? '' : ` ${value}`}: ${err}`);
     return;
   }
   if (state) {
     state.score = value;
-    saveState(a.statePath, state);
+    a.sys.saveState(a.statePath, state);
   }
 }
 
 function desiredScore(role: Role, linkUp: boolean): number | null {
-  if (!linkUp || role === 'stopped') return null;
-  return role === 'promoted' ? SCORE_PROMOTED : SCORE_UNPROMOTED;
+  return !linkUp || role === 'stopped' ? null : SCORE;
 }
 
 // --- steps shared by the transitions -----------------------------------------------------------
 
-function beginState(a: Agent): LvsState {
-  const existing = loadState(a.statePath);
+function beginState(a: Agent, existing: LvsState | undefined): LvsState {
   const saved: Record<string, string> = { ...existing?.saved };
-  for (const key of touchedKeys(a.c)) if (!(key in saved)) saved[key] = readSysctl(key);
+  for (const key of touchedKeys(a.c)) if (!(key in saved)) saved[key] = a.sys.readSysctl(key);
   const state: LvsState = { ...existing, saved, vip: a.c.vip, nic: a.c.nic };
-  saveState(a.statePath, state);
+  a.sys.saveState(a.statePath, state);
   return state;
 }
 
-function setSysctls(values: Record<string, string>): void {
-  for (const [key, value] of Object.entries(values)) if (readSysctl(key) !== value) writeSysctl(key, value);
+function setSysctls(a: Agent, values: Record<string, string>): void {
+  for (const [key, value] of Object.entries(values)) if (a.sys.readSysctl(key) !== value) a.sys.writeSysctl(key, value);
 }
 
-function restoreSysctls(state: LvsState, keys: string[]): void {
+function restoreSysctls(a: Agent, state: LvsState, keys: string[]): void {
   const values: Record<string, string> = {};
-  for (const k of keys) if (k in state.saved) values[k] = state.saved[k]!;
-  setSysctls(values);
+  for (const k of keys) if (k in state.saved && ALLOWED_KEYS.has(k)) values[k] = state.saved[k]!;
+  setSysctls(a, values);
 }
 
-/** `at` is where the VIP was before the transition (one listing for all its steps). */
-function ensureAddress(a: Agent, at: InterfaceAddress[], dev: string, prefix: number): void {
-  const present = at.filter((x) => x.ifname === dev);
-  if (present.length === 1 && present[0]!.prefix === prefix) return;
-  for (const x of present) deleteAddress(dev, a.c.vip, x.prefix, a.c.family);
-  addAddress(dev, a.c.vip, prefix, a.c.family);
+/** Records the place before adding it (a crash in between leaves it known as ours), then adds it. */
+function addVip(a: Agent, state: LvsState, dev: string, prefix: number): void {
+  state.added = { ...state.added, [dev]: prefix };
+  a.sys.saveState(a.statePath, state);
+  try {
+    a.sys.addAddress(dev, a.c.vip, prefix, a.c.family);
+  } catch (err) {
+    // Already there (a repeated action): fine; anything else is a failure.
+    if (!/File exists/.test((err as Error).message)) throw err;
+  }
 }
 
-function removeAddress(a: Agent, at: InterfaceAddress[], dev: string): void {
-  for (const x of at.filter((y) => y.ifname === dev)) deleteAddress(dev, a.c.vip, x.prefix, a.c.family);
+/** Removes the VIP from `dev`, only with the prefixes this agent adds there. */
+function removeVip(a: Agent, state: LvsState | undefined, at: InterfaceAddress[], dev: string): void {
+  for (const x of at.filter((y) => y.ifname === dev && ours(a, y, state))) a.sys.deleteAddress(dev, a.c.vip, x.prefix, a.c.family);
+  if (state?.added?.[dev] !== undefined) {
+    const { [dev]: _gone, ...rest } = state.added;
+    state.added = rest;
+    a.sys.saveState(a.statePath, state);
+  }
 }
 
-function cleanIpvs(a: Agent): void {
+function cleanIpvs(a: Agent, ipvs: IpvsCalls | undefined): void {
   const { c, ctx } = a;
-  if (c.ipvsCleanup === 'none') return;
+  if (c.ipvsCleanup === 'none' || !ipvs) return;
   if (c.ipvsCleanup === 'all') {
-    if (ipvs.listServices().length > 0) {
-      ipvs.clearServices();
+    if (ipvs.list().length > 0) {
+      ipvs.clear();
       ctx.log.info('cleared the IPVS table');
     }
     return;
   }
-  for (const key of ipvs.listServices()) {
-    const addr = ipvs.serviceAddress(key);
-    if (addr !== undefined && sameAddress(addr, c.vip)) {
-      ipvs.deleteService(key);
-      ctx.log.info(`removed IPVS service ${key.protocol} ${key.target}`);
+  for (const id of ipvs.list()) {
+    if (id.protocol !== 'fwmark' && sameAddress(id.address, c.vip)) {
+      ipvs.remove(id);
+      ctx.log.info(`removed IPVS service ${id.protocol} ${id.address}:${id.port}`);
     }
   }
 }
 
 /** Runs exactly the sync daemon of this role (none when stopped). */
-function syncDaemons(a: Agent, wanted: ipvs.SyncState | undefined): void {
+function syncDaemons(a: Agent, ipvs: IpvsCalls | undefined, wanted: 'master' | 'backup' | undefined): void {
   const { c } = a;
-  if (!c.syncInterface) return;
+  if (!c.syncInterface || !ipvs) return;
   const running = ipvs.syncDaemons();
   for (const d of running) {
-    if (d.state !== wanted || d.iface !== c.syncInterface || d.syncid !== c.syncId) ipvs.stopSyncDaemon(d.state);
+    if (d.state !== wanted || d.iface !== c.syncInterface || d.syncid !== c.syncId) ipvs.stopSync(d.state);
   }
   const ok = running.some((d) => d.state === wanted && d.iface === c.syncInterface && d.syncid === c.syncId);
-  if (wanted && !ok) ipvs.startSyncDaemon(wanted, c.syncInterface, c.syncId);
+  if (wanted && !ok) ipvs.startSync(wanted, c.syncInterface, c.syncId);
 }
 
 /**
  * With sync_interface: a virtual service that matches no packet (0.0.0.0 and :: are never a
  * destination) while promoted. Linux 5.9+ runs IPVS only while a virtual service exists, so
- * between promote and lvsd's first table the synced connections would not be looked up and the
- * local stack would reset them; the anchor keeps IPVS on from the moment the VIP lands.
+ * until lvsd's services are in, the synced connections would not be looked up and the local
+ * stack would reset them; the anchor keeps IPVS on from the moment the VIP lands.
  */
-function syncAnchor(a: Agent, wanted: boolean): void {
+function syncAnchor(a: Agent, ipvs: IpvsCalls | undefined, wanted: boolean): void {
   const { c } = a;
-  if (!c.syncInterface) return;
-  const key: ipvs.ServiceKey = { protocol: 'tcp', target: c.family === 6 ? '[::]:1' : '0.0.0.0:1' };
-  const present = ipvs.listServices().some((k) => k.protocol === key.protocol && k.target === key.target);
-  if (wanted && !present) ipvs.addService(key, 'rr');
-  if (!wanted && present) ipvs.deleteService(key);
+  if (!c.syncInterface || !ipvs) return;
+  const isAnchor = (id: { protocol: string; address?: string; port?: number }) =>
+    id.protocol === 'tcp' && id.port === 1 && (id.address === '0.0.0.0' || id.address === '::');
+  const present = ipvs.list().some(isAnchor);
+  const anchor = { protocol: 'tcp' as const, family: c.family, address: c.family === 6 ? '::' : '0.0.0.0', port: 1 };
+  if (wanted && !present) ipvs.add(anchor, 'rr');
+  if (!wanted && present) ipvs.remove(anchor);
 }
 
-function verify(a: Agent, want: Role): Observed {
-  const seen = observe(a.c);
+function verify(a: Agent, want: Role, state: LvsState | undefined): Observed {
+  const seen = observe(a, state);
   if (seen.role !== want || seen.broken) {
     throw new OcfError(OCF.ERR_GENERIC, `after ${a.ctx.action} the node is ${seen.role}${seen.broken ? ` (${seen.broken})` : ''}, expected ${want}`);
   }
@@ -244,135 +295,193 @@ function guarded<T>(what: string, fn: () => T): T {
   }
 }
 
+function refuseForeign(a: Agent, seen: Observed): void {
+  // This node cannot be a director or a real server for an address it already owns; nothing is changed.
+  if (seen.foreign) throw new OcfError(OCF.ERR_INSTALLED, `${seen.foreign}; refusing to ${a.ctx.action} on this node`);
+}
+
 // --- actions -----------------------------------------------------------------------------------
 
 /** start and demote: a DR real server, ARP hidden before the VIP goes on lo. */
-function toUnpromoted(ctx: OcfContext): OcfCode {
-  const a = agentFor(ctx);
-  checkEnvironment(a);
+function toUnpromoted(ctx: OcfContext, sys: LvsSystem): OcfCode {
+  const a = agentFor(ctx, sys);
+  const tools = checkEnvironment(a);
+  const ipvs = ipvsOf(a, tools);
   return guarded(ctx.action, () => {
     const { c } = a;
-    const state = beginState(a);
-    stopAnnouncing(announcePidPath(ctx.env, ctx.instance));
-    if (c.family === 4) setSysctls(HIDDEN_ARP);
-    const at = whereIs(c.vip, c.family);
-    ensureAddress(a, at, 'lo', c.hostPrefix);
-    removeAddress(a, at, c.nic);
-    if (c.forwarding) restoreSysctls(state, [forwardingKey(c)]);
-    cleanIpvs(a);
-    syncAnchor(a, false);
-    syncDaemons(a, 'backup');
-    const seen = verify(a, 'unpromoted');
-    score(a, state, desiredScore('unpromoted', seen.linkUp), true);
+    const before = load(a);
+    refuseForeign(a, observe(a, before));
+    const state = beginState(a, before);
+    a.sys.stopLinkWatch(a.watchPid);
+    a.sys.stopAnnouncing(a.announcePid);
+    if (c.family === 4) setSysctls(a, HIDDEN_ARP);
+    const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
+    if (!at.some((x) => x.ifname === 'lo' && x.prefix === c.hostPrefix)) addVip(a, state, 'lo', c.hostPrefix);
+    removeVip(a, state, at, c.nic);
+    if (c.forwarding) restoreSysctls(a, state, [forwardingKey(c)]);
+    cleanIpvs(a, ipvs);
+    syncAnchor(a, ipvs, false);
+    syncDaemons(a, ipvs, 'backup');
+    const seen = verify(a, 'unpromoted', state);
+    if (state.linkLostAt !== undefined) {
+      delete state.linkLostAt;
+      a.sys.saveState(a.statePath, state);
+    }
+    // start sets the score (a restarted controller has lost it). demote only ever drops it (no link):
+    // raising it would abort the transition that is promoting another director; the next
+    // unpromoted monitor gives it back.
+    const wanted = desiredScore('unpromoted', seen.linkUp);
+    if (ctx.action === 'start') score(a, state, wanted, true);
+    else if (wanted === null) score(a, state, null);
     if (!seen.linkUp) ctx.log.warn(`${c.nic} has no link (${seen.linkState}): no promotion score`);
     ctx.log.info(`${ctx.action}: VIP ${c.vip} on lo, ARP hidden (unpromoted)`);
     return OCF.SUCCESS;
   });
 }
 
-async function promote(ctx: OcfContext): Promise<OcfCode> {
-  const a = agentFor(ctx);
-  checkEnvironment(a);
-  const sender = guarded('promote', () => {
-    const { c } = a;
-    const link = linkState(c.nic);
-    if (!link.up) {
-      score(a, loadState(a.statePath), null, true);
-      throw new OcfError(OCF.ERR_GENERIC, `cannot promote: ${c.nic} has no link (${link.operstate})`);
-    }
-    const state = beginState(a);
-    syncAnchor(a, true);
-    // On the NIC first, then off lo: no moment without the VIP.
-    const at = whereIs(c.vip, c.family);
-    ensureAddress(a, at, c.nic, c.prefix);
-    removeAddress(a, at, 'lo');
-    if (c.family === 4) restoreSysctls(state, Object.keys(HIDDEN_ARP));
-    if (c.forwarding) setSysctls({ [forwardingKey(c)]: '1' });
-    syncDaemons(a, 'master');
-    verify(a, 'promoted');
-    score(a, state, SCORE_PROMOTED, true);
-    return arpProgram(ctx, c);
-  });
+/** The VIP on the NIC and the first gratuitous ARP before anything else: that is what the clients wait for. */
+async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
+  const a = agentFor(ctx, sys);
+  const tools = checkEnvironment(a);
+  const ipvs = ipvsOf(a, tools);
   const { c } = a;
-  // The address is in place: announce it, without waiting for the whole series.
-  if (!sender) {
-    ctx.log.error(`no ${c.family === 6 ? 'send_ua' : 'ARP sender'} installed: VIP ${c.vip} not announced`);
-  } else {
-    if (sender.sender === 'arping' && c.arpIntervalMs % 1000 !== 0) {
-      ctx.log.warn(`iputils arping takes whole seconds: arp_interval ${c.arpIntervalMs} ms sent as ${arpingSeconds(c.arpIntervalMs)} s`);
-    }
-    const failed = await announce({ ...sender, address: c.vip, family: c.family, prefix: c.prefix, dev: c.nic, count: c.arpCount, intervalMs: c.arpIntervalMs, mode: c.arpMode, pidFile: announcePidPath(ctx.env, ctx.instance) });
-    // As IPaddr2: the VIP is up, so a failed announcement is logged, not a failed promote.
-    if (failed) ctx.log.error(`gratuitous ARP failed: ${failed}`);
+  const link = a.sys.link(c.nic);
+  if (!link.up) {
+    guarded('promote', () => score(a, load(a), null, true));
+    throw new OcfError(OCF.ERR_GENERIC, `cannot promote: ${c.nic} has no link (${link.operstate})`);
   }
-  ctx.log.info(`promote: VIP ${c.vip}/${c.prefix} on ${c.nic} (promoted)`);
+  const state = load(a) ?? { saved: {}, vip: c.vip, nic: c.nic };
+  guarded('promote', () => addVip(a, state, c.nic, c.prefix));
+  const sender = arpProgram(a);
+  const announced = sender
+    ? a.sys.announce({ ...sender, address: c.vip, family: c.family, prefix: c.prefix, dev: c.nic, count: c.arpCount, intervalMs: c.arpIntervalMs, mode: c.arpMode, pidFile: a.announcePid })
+    : Promise.resolve(`no ${c.family === 6 ? 'send_ua' : 'ARP sender'} installed: VIP ${c.vip} not announced`);
+  guarded('promote', () => {
+    const full = beginState(a, state);
+    const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
+    removeVip(a, full, at, 'lo');
+    if (c.family === 4) restoreSysctls(a, full, Object.keys(HIDDEN_ARP));
+    if (c.forwarding) setSysctls(a, { [forwardingKey(c)]: '1' });
+    syncAnchor(a, ipvs, true);
+    syncDaemons(a, ipvs, 'master');
+    verify(a, 'promoted', full);
+    if (full.linkLostAt !== undefined) {
+      delete full.linkLostAt;
+      a.sys.saveState(a.statePath, full);
+    }
+    a.sys.startLinkWatch({ pidFile: a.watchPid, env: ctx.env, nic: c.nic, vip: c.vip, prefix: c.prefix, family: c.family, statePath: a.statePath });
+  });
+  if (sender?.sender === 'arping' && c.arpIntervalMs % 1000 !== 0) {
+    ctx.log.warn(`iputils arping takes whole seconds: arp_interval ${c.arpIntervalMs} ms sent as ${arpingSeconds(c.arpIntervalMs)} s`);
+  }
+  // As IPaddr2: the VIP is up, so a failed announcement is logged, not a failed promote.
+  const failed = await announced;
+  if (failed) ctx.log.error(`gratuitous ARP failed: ${failed}`);
+  ctx.log.info(`promote: VIP ${c.vip}/${c.prefix} on ${c.nic} (promoted), link watcher started`);
   return OCF.SUCCESS;
 }
 
-function stop(ctx: OcfContext): OcfCode {
+function stop(ctx: OcfContext, sys: LvsSystem): OcfCode {
   let a: Agent;
   try {
-    a = agentFor(ctx);
+    a = agentFor(ctx, sys);
   } catch (err) {
     // Nothing can have been started with parameters that do not parse; a failed stop would be fenced.
     ctx.log.warn(`stop with an invalid configuration, nothing to do: ${err instanceof Error ? err.message : String(err)}`);
     return OCF.SUCCESS;
   }
   const { c } = a;
-  stopAnnouncing(announcePidPath(ctx.env, ctx.instance));
-  if (!have(ctx, 'ip')) {
+  a.sys.stopLinkWatch(a.watchPid);
+  a.sys.stopAnnouncing(a.announcePid);
+  if (!have(a, 'ip')) {
     // Without ip(8) nothing of ours can have been configured.
     ctx.log.warn('ip is not installed: nothing to stop');
     return OCF.SUCCESS;
   }
+  const ipvsadm = needsIpvsadm(c) ? have(a, 'ipvsadm') : undefined;
   return guarded('stop', () => {
-    const at = whereIs(c.vip, c.family);
-    removeAddress(a, at, c.nic);
-    removeAddress(a, at, 'lo');
-    if (c.syncInterface && have(ctx, 'ipvsadm')) {
-      syncAnchor(a, false);
-      syncDaemons(a, undefined);
+    const state = load(a);
+    const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
+    removeVip(a, state, at, c.nic);
+    removeVip(a, state, at, 'lo');
+    if (c.syncInterface && ipvsadm) {
+      const ipvs = a.sys.ipvs(ipvsadm);
+      syncAnchor(a, ipvs, false);
+      syncDaemons(a, ipvs, undefined);
     }
-    const state = loadState(a.statePath);
-    if (state) restoreSysctls(state, Object.keys(state.saved));
-    verify(a, 'stopped');
-    // No state to update: it is removed right after.
-    score(a, undefined, null, true);
-    removeState(a.statePath);
+    if (state) restoreSysctls(a, state, Object.keys(state.saved));
+    const seen = observe(a, state);
+    if (seen.role !== 'stopped') throw new OcfError(OCF.ERR_GENERIC, `after stop the node is ${seen.role}, expected stopped`);
+    if (seen.foreign) ctx.log.warn(`${seen.foreign}: left as it is`);
+    // No state to update: it is removed right after. No state at all: delete the score anyway.
+    if (!state || state.score !== null) score(a, undefined, null, true);
+    a.sys.removeState(a.statePath);
     ctx.log.info(`stop: VIP ${c.vip} removed, sysctls restored`);
     return OCF.SUCCESS;
   });
 }
 
-function monitor(ctx: OcfContext): OcfCode {
-  const a = agentFor(ctx);
+function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
+  const a = agentFor(ctx, sys);
   checkEnvironment(a);
-  const seen = guarded('monitor', () => observe(a.c));
-  const state = loadState(a.statePath);
+  const state = load(a);
+  const seen = guarded('monitor', () => observe(a, state));
+  if (seen.foreign) {
+    // Not ours to report as promoted: a probe says not running, and start will refuse with the reason.
+    if (ctx.isProbe && seen.role === 'stopped') {
+      ctx.log.warn(seen.foreign);
+      return OCF.NOT_RUNNING;
+    }
+    throw new OcfError(OCF.ERR_GENERIC, seen.foreign);
+  }
   if (seen.broken) throw new OcfError(OCF.ERR_GENERIC, seen.broken);
-  if (seen.role === 'stopped') return OCF.NOT_RUNNING;
+  if (seen.role === 'stopped') {
+    if (state?.linkLostAt) {
+      throw new OcfError(OCF.FAILED_PROMOTED, `${a.c.nic} lost its link at ${state.linkLostAt}: the link watcher took VIP ${a.c.vip} off the NIC and dropped the promotion score; waiting for the demote`);
+    }
+    return OCF.NOT_RUNNING;
+  }
   // Probes re-set the score: after a controller restart the transient attribute is gone.
-  score(a, state, desiredScore(seen.role, seen.linkUp), ctx.isProbe);
+  guarded('monitor', () => score(a, state, desiredScore(seen.role, seen.linkUp), ctx.isProbe));
   if (seen.role === 'promoted') {
-    if (!seen.linkUp) throw new OcfError(OCF.FAILED_PROMOTED, `${a.c.nic} has no link (${seen.linkState}): promotion score dropped`);
+    if (!seen.linkUp) {
+      // The watcher should have done this at once; do it now.
+      guarded('monitor', () => removeVip(a, state, seen.at, a.c.nic));
+      throw new OcfError(OCF.FAILED_PROMOTED, `${a.c.nic} has no link (${seen.linkState}): VIP taken off the NIC, promotion score dropped`);
+    }
+    if (!a.sys.linkWatchRunning(a.watchPid)) {
+      ctx.log.warn(`the link watcher of ${a.c.nic} was not running: started again`);
+      guarded('monitor', () =>
+        a.sys.startLinkWatch({ pidFile: a.watchPid, env: ctx.env, nic: a.c.nic, vip: a.c.vip, prefix: a.c.prefix, family: a.c.family, statePath: a.statePath }),
+      );
+    }
     return OCF.RUNNING_PROMOTED;
   }
   return OCF.SUCCESS;
 }
 
-function validate(ctx: OcfContext): OcfCode {
-  const a = agentFor(ctx);
+function validate(ctx: OcfContext, sys: LvsSystem): OcfCode {
+  const a = agentFor(ctx, sys);
   // Level 0 (what pcs runs, maybe on another node): syntax only. Deeper: this node's environment.
-  if (ctx.checkLevel >= 10) checkEnvironment(a, { announce: true });
+  if (ctx.checkLevel >= 10) {
+    checkEnvironment(a, { announce: true });
+    const seen = guarded('validate-all', () => observe(a, load(a)));
+    if (seen.foreign) throw new OcfError(OCF.ERR_INSTALLED, seen.foreign);
+  }
   return OCF.SUCCESS;
 }
 
-export const actions = {
-  start: toUnpromoted,
-  demote: toUnpromoted,
-  promote,
-  stop,
-  monitor,
-  notify: () => OCF.SUCCESS,
-  'validate-all': validate,
-};
+/** The handlers, bound to a system (the live one for the agent, a fake in unit tests). */
+export function lvsActions(sys: LvsSystem = liveSystem) {
+  return {
+    start: (ctx: OcfContext) => toUnpromoted(ctx, sys),
+    demote: (ctx: OcfContext) => toUnpromoted(ctx, sys),
+    promote: (ctx: OcfContext) => promote(ctx, sys),
+    stop: (ctx: OcfContext) => stop(ctx, sys),
+    monitor: (ctx: OcfContext) => monitor(ctx, sys),
+    notify: () => OCF.SUCCESS,
+    'validate-all': (ctx: OcfContext) => validate(ctx, sys),
+  };
+}
+
+export const actions = lvsActions();

@@ -1,6 +1,6 @@
 // ocf:heartbeat:lvs parameters: declarations with their defaults, and the check of their syntax.
 // Nothing here touches the system; a bad value stops the action before anything changes.
-import { type Family, ipFamily, isInterfaceName } from '../../net/address';
+import { type Family, ipFamily, isInterfaceName, vipProblem } from '../../net/address';
 import type { ParameterSpec } from '../../ocf/agent';
 import { OCF, OcfError } from '../../ocf/codes';
 import { isTrue } from '../../ocf/params';
@@ -67,6 +67,8 @@ export function parseConfig(params: Record<string, string>): LvsConfig {
   const vip = params.vip ?? '';
   const family = ipFamily(vip);
   if (family === undefined) bad(`parameter 'vip' is not an IPv4 or IPv6 address: '${vip}'`);
+  const unfit = vipProblem(vip);
+  if (unfit) bad(`parameter 'vip': ${unfit}, which cannot be a VIP`);
   const hostPrefix = family === 4 ? 32 : 128;
   const nic = interfaceName(params, 'nic');
   if (nic === 'lo') bad("parameter 'nic' cannot be lo: the unpromoted instances hold the VIP there");

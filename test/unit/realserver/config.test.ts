@@ -36,6 +36,12 @@ describe('realserver/config', () => {
     for (const p of ['33', '0', '-1', '3x', '']) assert.throws(() => parseTarget(VIP, p), UsageError, p);
   });
 
+  it('refuses loopback, unspecified, multicast and link-local VIPs before anything is read (down would delete 127.0.0.1/8)', () => {
+    for (const [vip, why] of [['127.0.0.1', 'loopback'], ['0.0.0.0', 'unspecified'], ['239.1.1.1', 'multicast'], ['169.254.0.10', 'link-local'], ['::1', 'loopback'], ['fe80::10', 'link-local'], ['ff05::2', 'multicast']]) {
+      assert.throws(() => parseTarget(vip!), (e: unknown) => e instanceof UsageError && e.message.includes(why!) && e.message.includes('nothing was changed'), vip);
+    }
+  });
+
   it('finds nothing wrong with a correct real server', () => {
     assert.deepEqual(problems(parseTarget(VIP), good()), []);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../../src/agents/lvs/params';
-import { OCF, OcfError } from '../../../src/ocf/codes';
+import { parseConfig } from '../../../../src/agents/lvs/params';
+import { OCF, OcfError } from '../../../../src/ocf/codes';
 
 const base = { vip: '198.51.100.100', nic: 'eth0', arp_sender: 'auto', arp_count: '5', arp_interval: '200', arp_mode: 'request', ipvs_cleanup: 'vip', sync_interface: '', sync_id: '0', forwarding: 'false' };
 
@@ -21,6 +21,14 @@ describe('agents/lvs/params: parameter syntax', () => {
     assert.equal(c.syncInterface, undefined);
     assert.equal(parseConfig({ ...base, vip: '2001:db8::10' }).prefix, 128);
     assert.equal(parseConfig({ ...base, vip_prefix: '24' }).prefix, 24);
+  });
+
+  it('refuses addresses that cannot be a VIP, naming why (stop would delete 127.0.0.1/8 from lo)', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['127.0.0.1', /loopback/], ['0.0.0.0', /unspecified/], ['224.0.0.18', /multicast/], ['169.254.1.1', /link-local/],
+      ['255.255.255.255', /broadcast/], ['::1', /loopback/], ['::', /unspecified/], ['ff02::1', /multicast/], ['fe80::1', /link-local/],
+    ];
+    for (const [vip, why] of cases) rejects({ vip }, new RegExp(`parameter 'vip': .*${why.source}`));
   });
 
   it('rejects addresses that are not a bare IP', () => {

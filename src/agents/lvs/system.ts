@@ -1,0 +1,123 @@
+// Everything the lvs agent does to the node, behind one interface: the live one runs ip, ipvsadm,
+// crm_attribute and the ARP senders and writes /proc/sys; unit tests of the role logic pass a fake.
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { which } from '../../exec/run';
+import * as ipvsadm from '../../ipvs/ipvsadm';
+import type { ServiceId } from '../../ipvs/service';
+import type { Family } from '../../net/address';
+import { type Announcement, announce, stopAnnouncing } from '../../net/announce';
+import { addAddress, deleteAddress, type InterfaceAddress, type LinkState, linkState, listAddresses } from '../../net/ip';
+import { readSysctl, writeSysctl } from '../../net/sysctl';
+import { setPromotionScore } from '../../pacemaker/promotion';
+import { type LvsState, loadState, removeState, saveState } from './state';
+
+export interface IpvsCalls {
+  list(): ServiceId[];
+  add(id: ServiceId, scheduler: string): void;
+  remove(id: ServiceId): void;
+  clear(): void;
+  syncDaemons(): ipvsadm.SyncDaemon[];
+  startSync(state: ipvsadm.SyncState, iface: string, syncid: number): void;
+  stopSync(state: ipvsadm.SyncState): void;
+}
+
+export interface LinkWatchSpec {
+  pidFile: string;
+  /** The agent's environment: the watcher needs OCF_RESOURCE_INSTANCE etc. for crm_attribute. */
+  env: NodeJS.ProcessEnv;
+  nic: string;
+  vip: string;
+  prefix: number;
+  family: Family;
+  statePath: string;
+}
+
+export interface LvsSystem {
+  /** Absolute path of a program, or undefined when missing. */
+  which(name: string): string | undefined;
+  addresses(family: Family): InterfaceAddress[];
+  addAddress(dev: string, vip: string, prefix: number, family: Family): void;
+  deleteAddress(dev: string, vip: string, prefix: number, family: Family): void;
+  link(dev: string): LinkState;
+  readSysctl(key: string): string;
+  writeSysctl(key: string, value: string): void;
+  /** IPVS through the ipvsadm at this path. */
+  ipvs(path: string): IpvsCalls;
+  /** Sets (number) or deletes (undefined) this instance's promotion score; an error message or undefined. */
+  setScore(score: number | undefined, env: NodeJS.ProcessEnv, timeoutMs: number): string | undefined;
+  /** Starts the sender; resolves with an error message when it failed at once. */
+  announce(a: Announcement): Promise<string | undefined>;
+  stopAnnouncing(pidFile: string): void;
+  startLinkWatch(spec: LinkWatchSpec): void;
+  /** Stops the watcher named in the pid file (only if it is one). */
+  stopLinkWatch(pidFile: string): void;
+  linkWatchRunning(pidFile: string): boolean;
+  loadState(path: string, allowedSysctls: ReadonlySet<string>): LvsState | undefined;
+  saveState(path: string, state: LvsState): void;
+  removeState(path: string): void;
+}
+
+/** The pid in a pid file when that process is a link watcher (its command line says so). */
+function watcherPid(pidFile: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmd.includes('linkwatch') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const liveSystem: LvsSystem = {
+  which: (name) => which(name),
+  addresses: listAddresses,
+  addAddress,
+  deleteAddress,
+  link: linkState,
+  readSysctl,
+  writeSysctl,
+  ipvs: (path) => ({
+    list: () => ipvsadm.listServices(path),
+    add: (id, scheduler) => ipvsadm.addService(path, id, scheduler),
+    remove: (id) => ipvsadm.deleteService(path, id),
+    clear: () => ipvsadm.clearServices(path),
+    syncDaemons: () => ipvsadm.syncDaemons(path),
+    startSync: (state, iface, syncid) => ipvsadm.startSyncDaemon(path, state, iface, syncid),
+    stopSync: (state) => ipvsadm.stopSyncDaemon(path, state),
+  }),
+  setScore: setPromotionScore,
+  announce,
+  stopAnnouncing,
+  startLinkWatch(spec) {
+    // The binary itself, as `lvskit linkwatch` (argv0 lvskit: main.ts dispatches it before commander).
+    const child = spawn(
+      process.execPath,
+      ['linkwatch', '--nic', spec.nic, '--vip', spec.vip, '--prefix', String(spec.prefix), '--state', spec.statePath],
+      { argv0: 'lvskit', detached: true, stdio: 'ignore', env: spec.env },
+    );
+    child.unref();
+    if (child.pid !== undefined) writeFileSync(spec.pidFile, `${child.pid}\n`);
+  },
+  stopLinkWatch(pidFile) {
+    const pid = watcherPid(pidFile);
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(pidFile, { force: true });
+  },
+  linkWatchRunning: (pidFile) => watcherPid(pidFile) !== undefined,
+  loadState,
+  saveState,
+  removeState,
+};

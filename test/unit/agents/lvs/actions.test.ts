@@ -1,0 +1,216 @@
+// The lvs agent's role logic against an in-memory node (addresses, sysctls, links, IPVS, score).
+// The real node is exercised in test/lab/lvs-agent.test.ts and the failover tests; this pins the
+// decisions: order of promote, when the score changes, what is never touched.
+import assert from 'node:assert/strict';
+import { lvsActions, SCORE } from '../../../../src/agents/lvs/actions';
+import { PARAMETERS } from '../../../../src/agents/lvs/params';
+import type { LvsState } from '../../../../src/agents/lvs/state';
+import type { IpvsCalls, LvsSystem } from '../../../../src/agents/lvs/system';
+import { addressService, serviceKey, type ServiceId } from '../../../../src/ipvs/service';
+import type { InterfaceAddress } from '../../../../src/net/ip';
+import type { OcfContext } from '../../../../src/ocf/agent';
+import { OCF, OcfError } from '../../../../src/ocf/codes';
+
+
+class FakeNode implements LvsSystem {
+  calls: string[] = [];
+  addrs: InterfaceAddress[] = [{ ifname: 'eth0', address: '198.51.100.11', prefix: 24 }];
+  sysctls: Record<string, string> = {
+    'net/ipv4/conf/all/arp_ignore': '0', 'net/ipv4/conf/all/arp_announce': '0',
+    'net/ipv4/conf/lo/arp_ignore': '0', 'net/ipv4/conf/lo/arp_announce': '0',
+    'net/ipv4/conf/eth0/arp_ignore': '0', 'net/ipv4/conf/eth0/arp_announce': '0',
+  };
+  carrier = true;
+  services = new Map<string, ServiceId>();
+  score: number | undefined;
+  watcher = false;
+  files = new Map<string, LvsState>();
+
+  which = (name: string) => `/usr/sbin/${name}`;
+  addresses = () => this.addrs.map((a) => ({ ...a }));
+  addAddress = (dev: string, vip: string, prefix: number) => {
+    this.calls.push(`add ${vip}/${prefix} ${dev}`);
+    if (this.addrs.some((a) => a.ifname === dev && a.address === vip && a.prefix === prefix)) throw new Error('RTNETLINK answers: File exists');
+    this.addrs.push({ ifname: dev, address: vip, prefix });
+  };
+  deleteAddress = (dev: string, vip: string, prefix: number) => {
+    this.calls.push(`del ${vip}/${prefix} ${dev}`);
+    this.addrs = this.addrs.filter((a) => !(a.ifname === dev && a.address === vip && a.prefix === prefix));
+  };
+  link = (dev: string) => ({ exists: dev === 'eth0', up: dev === 'eth0' && this.carrier, operstate: this.carrier ? 'up' : 'down, no carrier' });
+  readSysctl = (key: string) => this.sysctls[key] ?? '0';
+  writeSysctl = (key: string, value: string) => {
+    this.calls.push(`sysctl ${key}=${value}`);
+    this.sysctls[key] = value;
+  };
+  ipvs = (): IpvsCalls => ({
+    list: () => [...this.services.values()],
+    add: (id) => void this.services.set(serviceKey(id), id),
+    remove: (id) => {
+      this.calls.push(`ipvs del ${serviceKey(id)}`);
+      this.services.delete(serviceKey(id));
+    },
+    clear: () => this.services.clear(),
+    syncDaemons: () => [],
+    startSync: () => undefined,
+    stopSync: () => undefined,
+  });
+  setScore = (score: number | undefined) => {
+    this.calls.push(`score ${score ?? 'delete'}`);
+    this.score = score;
+    return undefined;
+  };
+  announce = async () => {
+    this.calls.push('arp');
+    return undefined;
+  };
+  stopAnnouncing = () => undefined;
+  startLinkWatch = () => {
+    this.calls.push('linkwatch start');
+    this.watcher = true;
+  };
+  stopLinkWatch = () => {
+    if (this.watcher) this.calls.push('linkwatch stop');
+    this.watcher = false;
+  };
+  linkWatchRunning = () => this.watcher;
+  loadState = (path: string) => structuredClone(this.files.get(path));
+  saveState = (path: string, s: LvsState) => void this.files.set(path, structuredClone(s));
+  removeState = (path: string) => void this.files.delete(path);
+}
+
+const VIP = '198.51.100.100';
+const silent = { sink: 'stderr' as const, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function ctx(action: string, over: Record<string, string> = {}, env: Record<string, string> = {}): OcfContext {
+  const params: Record<string, string> = {};
+  for (const p of PARAMETERS) if (p.default !== undefined) params[p.name] = p.default;
+  Object.assign(params, { vip: VIP, nic: 'eth0' }, over);
+  return {
+    action,
+    params,
+    instance: 'lvs',
+    env: { HA_RSCTMP: '/fake', OCF_RESKEY_crm_feature_set: '3.16.2', ...env },
+    isProbe: action === 'monitor' && env.OCF_RESKEY_CRM_meta_interval === undefined,
+    checkLevel: 0,
+    log: silent,
+  };
+}
+
+async function run(node: FakeNode, action: string, over: Record<string, string> = {}, env: Record<string, string> = {}): Promise<number> {
+  const a = lvsActions(node) as Record<string, (c: OcfContext) => number | Promise<number>>;
+  try {
+    return await a[action]!(ctx(action, over, env));
+  } catch (err) {
+    if (err instanceof OcfError) return err.code;
+    throw err;
+  }
+}
+
+const where = (n: FakeNode) => n.addrs.filter((a) => a.address === VIP).map((a) => `${a.ifname}/${a.prefix}`).sort();
+
+describe('agents/lvs: role logic on an in-memory node', () => {
+  it('start: ARP hidden before the VIP goes on lo, the VIP service removed, the score set', async () => {
+    const n = new FakeNode();
+    const web = addressService('tcp', VIP, 80);
+    const other = addressService('tcp', '198.51.100.101', 80);
+    n.services.set(serviceKey(web), web);
+    n.services.set(serviceKey(other), other);
+    assert.equal(await run(n, 'start'), OCF.SUCCESS);
+    assert.deepEqual(where(n), ['lo/32']);
+    const firstLo = n.calls.indexOf(`add ${VIP}/32 lo`);
+    assert.ok(n.calls.slice(0, firstLo).includes('sysctl net/ipv4/conf/all/arp_ignore=1'), n.calls.join('; '));
+    assert.deepEqual([...n.services.keys()], [serviceKey(other)], 'only this VIP\'s services go (ipvs_cleanup=vip)');
+    assert.equal(n.score, SCORE);
+  });
+
+  it('promote: the VIP on the NIC and the first ARP before anything else, no score change, the link watcher last', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    n.calls = [];
+    assert.equal(await run(n, 'promote'), OCF.SUCCESS);
+    assert.deepEqual(n.calls.slice(0, 2), [`add ${VIP}/32 eth0`, 'arp']);
+    assert.ok(!n.calls.some((c) => c.startsWith('score')), `promote changed the score: ${n.calls.join('; ')}`);
+    assert.ok(n.calls.indexOf(`del ${VIP}/32 lo`) > 1);
+    assert.equal(n.calls.at(-1), 'linkwatch start');
+    assert.deepEqual(where(n), ['eth0/32']);
+    assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.RUNNING_PROMOTED);
+  });
+
+  it('demote: back to lo with no score change and the watcher stopped', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    await run(n, 'promote');
+    n.calls = [];
+    assert.equal(await run(n, 'demote'), OCF.SUCCESS);
+    assert.ok(!n.calls.some((c) => c.startsWith('score')), n.calls.join('; '));
+    assert.ok(n.calls.includes('linkwatch stop'));
+    assert.deepEqual(where(n), ['lo/32']);
+  });
+
+  it('a promoted monitor restarts a missing link watcher', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    await run(n, 'promote');
+    n.watcher = false;
+    assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.RUNNING_PROMOTED);
+    assert.equal(n.watcher, true);
+  });
+
+  it('after the watcher acted on a link loss, the promoted monitor says 9, and demote makes a clean candidate', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    await run(n, 'promote');
+    // What linkwatch does: VIP off the NIC, the loss recorded, the score deleted.
+    n.carrier = false;
+    n.deleteAddress('eth0', VIP, 32);
+    const path = [...n.files.keys()][0]!;
+    n.files.set(path, { ...n.files.get(path)!, linkLostAt: new Date().toISOString(), score: null, added: { lo: 32 } });
+    n.score = undefined;
+    n.watcher = false;
+    assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.FAILED_PROMOTED);
+    assert.equal(await run(n, 'demote'), OCF.SUCCESS);
+    assert.equal(n.score, undefined, 'no score while the link is down');
+    n.carrier = true;
+    assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' }), OCF.SUCCESS);
+    assert.equal(n.score, SCORE, 'a candidate again once the link is back');
+    assert.deepEqual(where(n), ['lo/32']);
+  });
+
+  it('refuses a VIP the node already owns, changing nothing (probe: not running; start: 5)', async () => {
+    const n = new FakeNode();
+    n.addrs.push({ ifname: 'eth0', address: VIP, prefix: 24 });
+    assert.equal(await run(n, 'monitor'), OCF.NOT_RUNNING);
+    n.calls = [];
+    assert.equal(await run(n, 'start'), OCF.ERR_INSTALLED);
+    assert.deepEqual(n.calls, []);
+    assert.equal(await run(n, 'stop'), OCF.SUCCESS);
+    assert.deepEqual(where(n), ['eth0/24'], 'stop leaves an address it did not add');
+  });
+
+  it('restores only the sysctls it may touch, whatever the state file says', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    const path = [...n.files.keys()][0]!;
+    const forged = n.files.get(path)!;
+    forged.saved['../../../tmp/x'] = '1';
+    n.files.set(path, forged);
+    n.calls = [];
+    assert.equal(await run(n, 'stop'), OCF.SUCCESS);
+    assert.ok(n.calls.every((c) => !c.includes('tmp/x')), n.calls.join('; '));
+    assert.equal(n.sysctls['net/ipv4/conf/all/arp_ignore'], '0');
+  });
+
+  it('stop removes the VIP and deletes the score; a promote without link refuses and drops the score', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    assert.equal(await run(n, 'stop'), OCF.SUCCESS);
+    assert.deepEqual(where(n), []);
+    assert.equal(n.score, undefined);
+    await run(n, 'start');
+    n.carrier = false;
+    assert.equal(await run(n, 'promote'), OCF.ERR_GENERIC);
+    assert.deepEqual(where(n), ['lo/32']);
+    assert.equal(n.score, undefined);
+  });
+});

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadState } from '../../../../src/agents/lvs/state';
+
+describe('agents/lvs/state: the state file is not trusted', () => {
+  let dir = '';
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'lvskit-state-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps only known sysctl keys with numeric values, and well-formed places of the VIP', () => {
+    const path = join(dir, 'lvs-lvs.json');
+    writeFileSync(path, JSON.stringify({
+      saved: { 'net/ipv4/conf/all/arp_ignore': '0', '../../tmp/x': '1', 'net/ipv4/conf/eth0/arp_ignore': '0', 'net/ipv4/conf/lo/arp_announce': '0; rm -rf /' },
+      score: 10,
+      vip: '198.51.100.100',
+      nic: 'eth0',
+      added: { eth0: 32, '../x': 24, lo: 'x' },
+      linkLostAt: 'not a date',
+    }));
+    assert.deepEqual(loadState(path), { saved: { 'net/ipv4/conf/all/arp_ignore': '0' }, score: 10, vip: '198.51.100.100', nic: 'eth0', added: { eth0: 32 } });
+  });
+
+  it('reads a file that is not JSON, or not an object, as no state', () => {
+    const path = join(dir, 'bad.json');
+    writeFileSync(path, 'not json');
+    assert.equal(loadState(path), undefined);
+    writeFileSync(path, '[1,2]');
+    assert.equal(loadState(path), undefined);
+  });
+});
