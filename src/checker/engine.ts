@@ -354,6 +354,11 @@ export class Engine {
       const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now(), active: (v) => this.isActive(v) });
       changes = diffTables(current, want.table, this.owned);
       if (changes.length > 0) errors = (await this.backend.apply(changes)).errors;
+      if (errors.length > 0 && diffTables(await this.backend.read(), want.table, this.owned).length === 0) {
+        // Another writer (the lvs agent cleaning up at demote) made the same change first: nothing failed.
+        this.hooks.log('debug', `IPVS: the table changed while lvsd applied its changes (${errors.join('; ')}); it is as desired`);
+        errors = [];
+      }
       if (errors.length === 0) for (const c of this.checks.values()) c.state.addQuiesced = false;
       this.lastDesired = want.table;
       this.logChanges(current, changes);

@@ -3,6 +3,7 @@
 // Every system call goes through LvsSystem (system.ts), so the role logic has unit tests too.
 import type { Announcement } from '../../net/announce';
 import { arpingSeconds } from '../../net/announce';
+import { serviceKey } from '../../ipvs/service';
 import { sameAddress } from '../../net/address';
 import { arpLeaks, HIDDEN_ARP } from '../../net/dr';
 import type { InterfaceAddress } from '../../net/ip';
@@ -242,7 +243,13 @@ function cleanIpvs(a: Agent, ipvs: IpvsCalls | undefined): void {
   }
   for (const id of ipvs.list()) {
     if (id.protocol !== 'fwmark' && sameAddress(id.address, c.vip)) {
-      ipvs.remove(id);
+      try {
+        ipvs.remove(id);
+      } catch (err) {
+        // lvsd, following the VIP off the NIC, may have deleted it a moment before: only a service still there is a failure.
+        if (ipvs.list().some((x) => serviceKey(x) === serviceKey(id))) throw err;
+        continue;
+      }
       ctx.log.info(`removed IPVS service ${id.protocol} ${id.address}:${id.port}`);
     }
   }

@@ -25,6 +25,8 @@ class FakeNode implements LvsSystem {
   score: number | undefined;
   watcher = false;
   files = new Map<string, LvsState>();
+  /** lvsd deletes the service between the agent's listing and its delete. */
+  lvsdRaces = false;
 
   which = (name: string) => `/usr/sbin/${name}`;
   addresses = () => this.addrs.map((a) => ({ ...a }));
@@ -48,7 +50,11 @@ class FakeNode implements LvsSystem {
     add: (id) => void this.services.set(serviceKey(id), id),
     remove: (id) => {
       this.calls.push(`ipvs del ${serviceKey(id)}`);
-      this.services.delete(serviceKey(id));
+      const had = this.services.delete(serviceKey(id));
+      if (!had || this.lvsdRaces) {
+        this.services.delete(serviceKey(id));
+        throw new Error('ipvsadm -D: No such service');
+      }
     },
     clear: () => this.services.clear(),
     syncDaemons: () => [],
@@ -122,6 +128,17 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.ok(n.calls.slice(0, firstLo).includes('sysctl net/ipv4/conf/all/arp_ignore=1'), n.calls.join('; '));
     assert.deepEqual([...n.services.keys()], [serviceKey(other)], 'only this VIP\'s services go (ipvs_cleanup=vip)');
     assert.equal(n.score, SCORE);
+  });
+
+  it('demote does not fail when lvsd, following the VIP, deleted the service first', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    await run(n, 'promote');
+    const web = addressService('tcp', VIP, 80);
+    n.services.set(serviceKey(web), web);
+    n.lvsdRaces = true;
+    assert.equal(await run(n, 'demote'), OCF.SUCCESS);
+    assert.equal(n.services.size, 0);
   });
 
   it('promote: the VIP on the NIC and the first ARP before anything else, no score change, the link watcher last', async () => {
