@@ -444,7 +444,7 @@ function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
   if (seen.broken) throw new OcfError(OCF.ERR_GENERIC, seen.broken);
   if (seen.role === 'stopped') {
     if (state?.linkLostAt) {
-      throw new OcfError(OCF.FAILED_PROMOTED, `${a.c.nic} lost its link at ${state.linkLostAt}: the link watcher took VIP ${a.c.vip} off the NIC and dropped the promotion score; waiting for the demote`);
+      throw new OcfError(OCF.FAILED_PROMOTED, `${a.c.nic} lost its link at ${state.linkLostAt}: the link watcher took VIP ${a.c.vip} off the NIC${state.score === null ? " and dropped the promotion score" : ""}; waiting for the demote`);
     }
     return OCF.NOT_RUNNING;
   }

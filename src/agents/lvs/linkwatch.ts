@@ -3,9 +3,10 @@
 // On carrier loss, reported by netlink the moment it happens: the VIP off the NIC at once, the loss
 // written to the instance's state, the promotion score deleted so that pacemaker promotes another
 // director now instead of at the next monitor. Then it exits: its work for this promotion is done.
-import { which } from '../../exec/run';
-import { ipFamily, sameAddress } from '../../net/address';
-import { deleteAddress, linkState, listAddresses } from '../../net/ip';
+import { spawn } from 'node:child_process';
+import { runAsync, which } from '../../exec/run';
+import { ipFamily } from '../../net/address';
+import { linkState } from '../../net/ip';
 import { IpMonitor } from '../../net/monitor';
 import { createLog } from '../../ocf/log';
 import { setPromotionScore } from '../../pacemaker/promotion';
@@ -46,25 +47,52 @@ export function runLinkWatch(args: string[], env: NodeJS.ProcessEnv = process.en
     return Promise.resolve(1);
   }
   const family = ipFamily(w.vip)!;
+  // The command that takes the VIP off is waiting in a running `ip -batch -` (it executes each line
+  // as it reads it): at the loss there is no process to start, only a line to write.
+  const remover = spawn(ip, ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let removerErr = '';
+  remover.stderr!.on('data', (d: Buffer) => (removerErr += d.toString()));
+  remover.stdin!.on('error', () => undefined);
+  let removerGone = false;
+  const removerExit = new Promise<number | null>((res) => {
+    remover.once('exit', (code) => {
+      removerGone = true;
+      res(code);
+    });
+    remover.once('error', (err) => {
+      removerGone = true;
+      removerErr += err.message;
+      res(null);
+    });
+  });
   return new Promise<number>((resolve) => {
     let done = false;
     const finish = (code: number) => {
       if (done) return;
       done = true;
       monitor.close();
+      remover.kill('SIGTERM');
       resolve(code);
     };
 
-    const act = (operstate: string) => {
+    const act = async (operstate: string) => {
       const lostAt = new Date();
       const t0 = process.hrtime.bigint();
-      try {
-        // Only the prefix the agent added: never the node's own addresses.
-        if (listAddresses(family).some((x) => x.ifname === w.nic && x.prefix === w.prefix && sameAddress(x.address, w.vip))) {
-          deleteAddress(w.nic, w.vip, w.prefix, family);
-        }
-      } catch (err) {
-        log.error(`linkwatch: ${w.nic} lost its link but VIP ${w.vip} could not be taken off: ${(err as Error).message}`);
+      // Only the prefix the agent added: never the node's own addresses. "Cannot assign requested
+      // address" (already gone) is not a failure.
+      let code: number | null;
+      if (!removerGone) {
+        remover.stdin!.end(`address del ${w.vip}/${w.prefix} dev ${w.nic}\n`);
+        code = await removerExit;
+      } else {
+        // The waiting ip died (killed?): start one now.
+        removerErr = '';
+        const r = await runAsync(ip, [`-${family}`, 'address', 'del', `${w.vip}/${w.prefix}`, 'dev', w.nic]);
+        code = r.code;
+        removerErr = r.stderr || r.error || '';
+      }
+      if (code !== 0 && !/Cannot assign requested address/.test(removerErr)) {
+        log.error(`linkwatch: ${w.nic} lost its link but VIP ${w.vip} could not be taken off: ${removerErr.trim() || `ip exit ${code}`}`);
       }
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       log.warn(`linkwatch: ${w.nic} lost its link (${operstate}): VIP ${w.vip} taken off the NIC in ${ms.toFixed(1)} ms`);
@@ -90,10 +118,14 @@ export function runLinkWatch(args: string[], env: NodeJS.ProcessEnv = process.en
       finish(0);
     };
 
+    let acting = false;
     const look = () => {
-      if (done) return;
+      if (done || acting) return;
       const l = linkState(w.nic);
-      if (!l.up) act(l.operstate);
+      if (!l.up) {
+        acting = true;
+        void act(l.operstate);
+      }
     };
     // Link events for any interface: the carrier of ours is then read from sysfs (cheap, exact).
     const monitor = new IpMonitor(ip, 'link', look, look, (m) => log.warn(`linkwatch: ${m}`));
