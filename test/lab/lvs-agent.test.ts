@@ -461,7 +461,7 @@ const BAD_INPUT: BadInput[] = [
   { what: 'no vip', call: { params: { vip: null } }, rc: OCF.ERR_CONFIGURED, reason: ['vip'] },
   { what: 'vip 300.1.1.1', call: { params: { vip: '300.1.1.1' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', '300.1.1.1'] },
   { what: 'vip 127.0.0.1 (stop would take 127.0.0.1/8 off lo)', call: { params: { vip: '127.0.0.1' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', 'loopback'] },
-  { what: 'stop with vip 127.0.0.1', action: 'stop', call: { params: { vip: '127.0.0.1' } }, rc: OCF.SUCCESS },
+  { what: 'vip 127.0.0.1 (nothing of it to stop)', action: 'stop', call: { params: { vip: '127.0.0.1' } }, rc: OCF.SUCCESS },
   { what: 'vip 224.0.0.18', call: { params: { vip: '224.0.0.18' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', 'multicast'] },
   { what: 'vip 169.254.10.10', call: { params: { vip: '169.254.10.10' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', 'link-local'] },
   { what: 'vip with a prefix', call: { params: { vip: '198.51.100.100/24' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', '198.51.100.100/24'] },
