@@ -271,7 +271,11 @@ export class Engine {
     const timeoutMs = check.timeoutMs(kind);
     const abort = new AbortController();
     this.aborts.add(abort);
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    // The abort waits for one turn of the event loop: after the loop was busy (a start-up, a reload, a
+    // starved machine), timers run before pending I/O, and an answer that arrived in time would be
+    // thrown away as a timeout.
+    let pending: NodeJS.Immediate | undefined;
+    const timer = setTimeout(() => (pending = setImmediate(() => abort.abort())), timeoutMs);
     // A check that ignores its signal still ends here, shortly after the deadline.
     let late: NodeJS.Timeout | undefined;
     const backstop = new Promise<{ up: boolean; detail: string }>((resolve) => {
@@ -287,6 +291,7 @@ export class Engine {
       return result;
     } finally {
       clearTimeout(timer);
+      clearImmediate(pending);
       clearTimeout(late);
       this.aborts.delete(abort);
     }
