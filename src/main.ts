@@ -34,9 +34,9 @@ export async function run(invokedAs: string, args: string[]): Promise<number> {
         return 0;
       }
       // The lvs agent's link watcher: a long-lived child of promote, kept free of commander.
-      if (args[0] === 'linkwatch') {
-        const { runLinkWatch } = await import('./agents/lvs/linkwatch');
-        return runLinkWatch(args.slice(1));
+      if (args[0] === 'vipwatch') {
+        const { runVipWatch } = await import('./agents/lvs/vipwatch');
+        return runVipWatch(args.slice(1));
       }
       const { runLvskit } = await import('./commands/program');
       return runLvskit(args);

@@ -15,7 +15,8 @@ import { loadConfig } from './config/parse';
 import { checkFor } from './checks';
 import { describeVirtual, Engine, type LogLevel } from './engine';
 import { chooseTarget, createLogger, type Logger } from './log';
-import { renderMetrics, serveMetrics, type ProcessCounters } from './metrics';
+import { readInstances } from '../agents/lvs/state';
+import { type InstanceMetric, renderMetrics, serveMetrics, type ProcessCounters } from './metrics';
 import { snapshot, statusPath, writeStatus, type CheckerStatus } from './status';
 
 export interface DaemonOptions {
@@ -41,6 +42,13 @@ function fileDigest(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The lvs agent's instances on this node (their state files), for the metrics. */
+function lvsInstances(): InstanceMetric[] {
+  return readInstances(process.env)
+    .filter(({ state }) => state.vip !== undefined)
+    .map(({ instance, state }) => ({ instance, vip: state.vip!, duplicates: state.duplicate?.macs.length ?? 0 }));
 }
 
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
@@ -131,7 +139,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (!listen) return;
     try {
       metricsServer = await serveMetrics(listen, () =>
-        renderMetrics(snapshot(engine, { pid: process.pid, config: opts.configFile, state, startedAt }), counters),
+        renderMetrics(snapshot(engine, { pid: process.pid, config: opts.configFile, state, startedAt }), counters, lvsInstances()),
       );
     } catch (err) {
       log('error', (err as Error).message);

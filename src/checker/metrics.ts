@@ -12,7 +12,15 @@ export interface ProcessCounters {
   reloads: number;
 }
 
-export function renderMetrics(s: CheckerStatus, p: ProcessCounters): string {
+/** The lvs agent's instances on this node, as far as metrics show them. */
+export interface InstanceMetric {
+  instance: string;
+  vip: string;
+  /** Other MACs answering for the VIP (duplicate VIP). */
+  duplicates: number;
+}
+
+export function renderMetrics(s: CheckerStatus, p: ProcessCounters, instances: InstanceMetric[] = []): string {
   const out: string[] = [];
   const metric = (name: string, type: string, help: string, rows: Array<[string, number]>) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -32,6 +40,12 @@ export function renderMetrics(s: CheckerStatus, p: ProcessCounters): string {
   metric('lvsd_checks_total', 'counter', 'Health checks completed.', [['', p.checks]]);
   metric('lvsd_errors_total', 'counter', 'Errors logged by lvsd.', [['', p.errors]]);
   metric('lvsd_reloads_total', 'counter', 'Configuration reloads.', [['', p.reloads]]);
+  metric(
+    'lvs_vip_duplicate',
+    'gauge',
+    'Other hosts (MACs) the promoted director saw answering for its VIP: 0 when it alone does.',
+    instances.map((i) => [`{instance="${label(i.instance)}",vip="${label(i.vip)}"}`, i.duplicates]),
+  );
   return out.join('\n') + '\n';
 }
 

@@ -1,10 +1,8 @@
 // What `lvskit status` shows, gathered from this node: the lvs agent's instances and where their
 // VIP is, every running checker's status file, and the cluster as crm_mon sees it.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { run, which } from '../exec/run';
-import { loadState, stateDir } from '../agents/lvs/state';
+import { readInstances } from '../agents/lvs/state';
 import { readAllStatus, type CheckerStatus } from '../checker/status';
 import { listAddresses } from '../net/ip';
 import { sameAddress } from '../net/address';
@@ -16,6 +14,10 @@ export interface DirectorView {
   nic: string;
   /** Promoted: VIP on the NIC; unpromoted: on lo; stopped: nowhere. */
   role: 'promoted' | 'unpromoted' | 'stopped';
+  /** Other MACs the VIP watcher saw answering for the VIP. */
+  duplicate?: { macs: string[]; since: string; peers?: string[] };
+  /** The VIP watcher took the VIP off (link lost, or another director holds it). */
+  gaveUp?: { at: string; why: string };
 }
 
 export interface ClusterResource {
@@ -43,17 +45,9 @@ export interface StatusView {
 }
 
 function directors(env: NodeJS.ProcessEnv): DirectorView[] {
-  const dir = stateDir(env);
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => /^lvs-.*\.json$/.test(n));
-  } catch {
-    return [];
-  }
   const out: DirectorView[] = [];
-  for (const name of names) {
-    const state = loadState(join(dir, name));
-    if (!state?.vip || !state.nic) continue;
+  for (const { instance, state } of readInstances(env)) {
+    if (!state.vip || !state.nic) continue;
     let role: DirectorView['role'] = 'stopped';
     try {
       const where = listAddresses(state.vip.includes(':') ? 6 : 4).filter((a) => sameAddress(a.address, state.vip!));
@@ -63,7 +57,10 @@ function directors(env: NodeJS.ProcessEnv): DirectorView[] {
     } catch {
       /* ip(8) failed: show the instance as stopped */
     }
-    out.push({ instance: name.slice(4, -5), vip: state.vip, nic: state.nic, role });
+    const view: DirectorView = { instance, vip: state.vip, nic: state.nic, role };
+    if (state.duplicate) view.duplicate = state.duplicate;
+    if (state.gaveUp) view.gaveUp = state.gaveUp;
+    out.push(view);
   }
   return out;
 }

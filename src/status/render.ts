@@ -12,6 +12,11 @@ export function renderStatus(v: StatusView): string {
   for (const d of v.directors) {
     const where = d.role === 'promoted' ? `on ${d.nic}, answering ARP` : d.role === 'unpromoted' ? 'on lo, ARP hidden (serving as a real server)' : 'not configured';
     out.push(`  ${d.instance}: ${d.role.toUpperCase()}  VIP ${d.vip} ${where}`);
+    if (d.duplicate) {
+      const who = d.duplicate.peers?.length ? `cluster director ${d.duplicate.peers.join(', ')}` : 'a host that is not a cluster director';
+      out.push(`    DUPLICATE VIP: also answered by ${d.duplicate.macs.join(', ')} (${who}) since ${d.duplicate.since}`);
+    }
+    if (d.gaveUp) out.push(`    VIP given up at ${d.gaveUp.at}: ${d.gaveUp.why}; waiting for pacemaker to demote`);
   }
   out.push('', 'Checker');
   if (v.checkers.length === 0) out.push('  no lvsd running on this node');

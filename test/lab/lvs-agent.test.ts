@@ -221,7 +221,7 @@ describe('ocf:heartbeat:lvs: roles on the system', function () {
     await expectRc(t, 'd1', 'start', OCF.SUCCESS);
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS);
     await expectRc(t, 'd1', 'monitor', OCF.RUNNING_PROMOTED);
-    await waitFor('the link watcher to run', async () => (await stateFiles(t, 'd1')).some((f) => f.endsWith('.linkwatch.pid')));
+    await waitFor('the link watcher to run', async () => (await stateFiles(t, 'd1')).some((f) => f.endsWith('.vipwatch.pid')));
     await setLink(t, 'd1', 'down');
     try {
       const state = await t.run('d1', ['cat', '/sys/class/net/eth0/operstate']);
@@ -241,7 +241,7 @@ describe('ocf:heartbeat:lvs: roles on the system', function () {
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS);
     await expectRc(t, 'd1', 'monitor', OCF.RUNNING_PROMOTED);
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
-    assert.ok(!(await stateFiles(t, 'd1')).some((f) => f.endsWith('.linkwatch.pid')), 'stop ends the link watcher');
+    assert.ok(!(await stateFiles(t, 'd1')).some((f) => f.endsWith('.vipwatch.pid')), 'stop ends the link watcher');
   });
 });
 
@@ -360,6 +360,42 @@ describe('ocf:heartbeat:lvs: gratuitous ARP at promote', function () {
       [2, 2, 2],
       `3 ARP replies (op 2) and no request expected, seen:\n${JSON.stringify(garps, null, 1)}`,
     );
+  });
+});
+
+describe('ocf:heartbeat:lvs: duplicate VIP detection by the promoted director', function () {
+  const topo = useTopology(2);
+
+  it('reports another host answering ARP for its VIP within the interval, in its state and lvskit status, and says when it is gone', async function () {
+    this.timeout(180_000);
+    const t = topo();
+    const call: Call = { params: { duplicate_check_interval: '1' } };
+    const rogueMac = t.node('d2').mac.toLowerCase();
+    await expectRc(t, 'd1', 'start', OCF.SUCCESS, call);
+    await expectRc(t, 'd1', 'promote', OCF.SUCCESS, call);
+    const status = async () => (await t.exec('d1', [t.spec.binary, 'status'], { env: { HA_RSCTMP: RSCTMP } })).stdout;
+    try {
+      assert.doesNotMatch(await status(), /DUPLICATE/);
+      // A rogue: d2 (no lvs on it) configures the VIP on its NIC and answers ARP for it.
+      await t.run('d2', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+      const added = Number(await t.run('d2', ['date', '+%s%3N']));
+      let since = 0;
+      await waitFor('the promoted director to record the duplicate', async () => {
+        const st = JSON.parse((await t.exec('d1', ['cat', `${RSCTMP}/lvs-lvs.json`])).stdout || '{}') as { duplicate?: { macs: string[]; since: string } };
+        since = st.duplicate?.macs.includes(rogueMac) ? Date.parse(st.duplicate.since) : 0;
+        return since > 0;
+      }, 15_000, 200);
+      // The documented bound: one interval plus the probe's 1 s wait; 2 s more for a busy one-CPU UML.
+      console.log(`      duplicate recorded ${since - added} ms after the rogue took the VIP (duplicate_check_interval 1 s)`);
+      assert.ok(since - added <= 4000, `recorded ${since - added} ms after the rogue took the VIP`);
+      assert.match(await status(), new RegExp(`DUPLICATE VIP: also answered by ${rogueMac} \\(a host that is not a cluster director\\)`));
+      assert.deepEqual(await vipOn(t, 'd1', 'eth0'), [32], 'a rogue host is reported, the VIP kept');
+      await t.run('d2', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+      await waitFor('the duplicate report to clear', async () => !(await status()).includes('DUPLICATE'), 15_000, 200);
+    } finally {
+      await t.exec('d2', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+      await lvs(t, 'd1', 'stop', call);
+    }
   });
 });
 
@@ -690,7 +726,8 @@ describe('ocf:heartbeat:lvs: promotion scores (crm_attribute recorded)', functio
     assert.equal(await score(), '10', 'an unpromoted candidate again once the link is back');
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
     assert.equal(await score(), undefined, 'stop deletes the score');
-    assert.ok((await calls()).every((c) => c.name === 'master-lvs'), `every call is about master-lvs: ${JSON.stringify(await calls())}`);
+    const others = (await calls()).filter((c) => c.name !== 'master-lvs');
+    assert.deepEqual(others.map((c) => [c.name, c.lifetime.at(-1), c.op]), [['lvs-mac-eth0', 'forever', 'set']], `besides master-lvs, only the MAC is published, once: ${JSON.stringify(others)}`);
   });
 
   it('an unpromoted node without link has no positive score; it gets 10 back with the link', async function () {
@@ -715,7 +752,7 @@ describe('ocf:heartbeat:lvs: promotion scores (crm_attribute recorded)', functio
     const t = topo();
     const old: Call = { params: { crm_feature_set: '3.6.1' } };
     await expectRc(t, 'd1', 'start', OCF.SUCCESS, old);
-    const sets = (await calls()).filter((c) => c.op === 'set');
+    const sets = (await calls()).filter((c) => c.op === 'set' && c.name !== 'lvs-mac-eth0');
     assert.ok(sets.length > 0 && sets.every((c) => c.name === 'master-lvs' && c.lifetime.at(-1) === 'reboot'), JSON.stringify(sets));
     assert.equal(await score(), '10');
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS, old);

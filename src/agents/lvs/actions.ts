@@ -11,8 +11,8 @@ import { arpKey } from '../../net/sysctl';
 import type { OcfContext } from '../../ocf/agent';
 import { OCF, OcfError, type OcfCode } from '../../ocf/codes';
 import { type LvsConfig, parseConfig } from './params';
-import { announcePidPath, linkWatchPidPath, type LvsState, statePath } from './state';
-import { type IpvsCalls, liveSystem, type LvsSystem } from './system';
+import { announcePidPath, duplicateAttribute, macAttribute, vipWatchPidPath, type LvsState, statePath } from './state';
+import { type IpvsCalls, liveSystem, type LvsSystem, type VipWatchSpec } from './system';
 
 /**
  * The promotion score of every director whose NIC has link, whatever its role. Promote and demote
@@ -54,7 +54,7 @@ function agentFor(ctx: OcfContext, sys: LvsSystem): Agent {
     c: parseConfig(ctx.params),
     statePath: statePath(ctx.env, ctx.instance),
     announcePid: announcePidPath(ctx.env, ctx.instance),
-    watchPid: linkWatchPidPath(ctx.env, ctx.instance),
+    watchPid: vipWatchPidPath(ctx.env, ctx.instance),
   };
 }
 
@@ -101,6 +101,11 @@ function checkEnvironment(a: Agent, options: { announce?: boolean } = {}): Tools
   if (c.syncInterface && !a.sys.link(c.syncInterface).exists) problems.push(`sync_interface '${c.syncInterface}' does not exist`);
   if (problems.length > 0) throw new OcfError(ctx.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED, problems.join('; '));
   return ipvsadm ? { ipvsadm } : {};
+}
+
+function watchSpec(a: Agent): VipWatchSpec {
+  const { c } = a;
+  return { pidFile: a.watchPid, env: a.ctx.env, nic: c.nic, vip: c.vip, prefix: c.prefix, family: c.family, statePath: a.statePath, duplicateIntervalMs: c.duplicateIntervalMs };
 }
 
 function ipvsOf(a: Agent, tools: Tools): IpvsCalls | undefined {
@@ -302,6 +307,35 @@ function guarded<T>(what: string, fn: () => T): T {
   }
 }
 
+/** What the VIP watcher left behind (it gave the VIP up, saw a duplicate) is over once the role changes. */
+function forgetWatch(a: Agent, state: LvsState): void {
+  if (state.gaveUp === undefined && state.duplicate === undefined) return;
+  if (state.duplicate && inCluster(a)) {
+    const err = a.sys.setAttribute(duplicateAttribute(a.ctx.instance), undefined, 'reboot', a.ctx.env);
+    if (err) a.ctx.log.warn(`cannot delete ${duplicateAttribute(a.ctx.instance)}: ${err}`);
+  }
+  delete state.gaveUp;
+  delete state.duplicate;
+  a.sys.saveState(a.statePath, state);
+}
+
+/**
+ * This director's MAC on the NIC, as a permanent node attribute, written once: a VIP watcher that
+ * sees this MAC answer for its VIP knows it is a cluster director (two partitions), not a rogue host.
+ */
+function publishMac(a: Agent, state: LvsState): void {
+  if (!inCluster(a) || a.ctx.action !== 'start') return;
+  const mac = a.sys.mac(a.c.nic);
+  if (!mac || state.macPublished === mac) return;
+  const err = a.sys.setAttribute(macAttribute(a.c.nic), mac, 'forever', a.ctx.env);
+  if (err) {
+    a.ctx.log.warn(`cannot publish ${macAttribute(a.c.nic)}=${mac}: ${err}`);
+    return;
+  }
+  state.macPublished = mac;
+  a.sys.saveState(a.statePath, state);
+}
+
 function refuseForeign(a: Agent, seen: Observed): void {
   // This node cannot be a director or a real server for an address it already owns; nothing is changed.
   if (seen.foreign) throw new OcfError(OCF.ERR_INSTALLED, `${seen.foreign}; refusing to ${a.ctx.action} on this node`);
@@ -319,7 +353,7 @@ function toUnpromoted(ctx: OcfContext, sys: LvsSystem): OcfCode {
     const before = load(a);
     refuseForeign(a, observe(a, before));
     const state = beginState(a, before);
-    a.sys.stopLinkWatch(a.watchPid);
+    a.sys.stopVipWatch(a.watchPid);
     a.sys.stopAnnouncing(a.announcePid);
     if (c.family === 4) setSysctls(a, HIDDEN_ARP);
     const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
@@ -330,10 +364,8 @@ function toUnpromoted(ctx: OcfContext, sys: LvsSystem): OcfCode {
     syncAnchor(a, ipvs, false);
     syncDaemons(a, ipvs, 'backup');
     const seen = verify(a, 'unpromoted', state);
-    if (state.linkLostAt !== undefined) {
-      delete state.linkLostAt;
-      a.sys.saveState(a.statePath, state);
-    }
+    forgetWatch(a, state);
+    publishMac(a, state);
     // start sets the score (a restarted controller has lost it). demote only ever drops it (no link):
     // raising it would abort the transition that is promoting another director; the next
     // unpromoted monitor gives it back.
@@ -372,11 +404,8 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
     syncAnchor(a, ipvs, true);
     syncDaemons(a, ipvs, 'master');
     verify(a, 'promoted', full);
-    if (full.linkLostAt !== undefined) {
-      delete full.linkLostAt;
-      a.sys.saveState(a.statePath, full);
-    }
-    a.sys.startLinkWatch({ pidFile: a.watchPid, env: ctx.env, nic: c.nic, vip: c.vip, prefix: c.prefix, family: c.family, statePath: a.statePath });
+    forgetWatch(a, full);
+    a.sys.startVipWatch(watchSpec(a));
   });
   if (sender?.sender === 'arping' && c.arpIntervalMs % 1000 !== 0) {
     ctx.log.warn(`iputils arping takes whole seconds: arp_interval ${c.arpIntervalMs} ms sent as ${arpingSeconds(c.arpIntervalMs)} s`);
@@ -398,7 +427,7 @@ function stop(ctx: OcfContext, sys: LvsSystem): OcfCode {
     return OCF.SUCCESS;
   }
   const { c } = a;
-  a.sys.stopLinkWatch(a.watchPid);
+  a.sys.stopVipWatch(a.watchPid);
   a.sys.stopAnnouncing(a.announcePid);
   if (!have(a, 'ip')) {
     // Without ip(8) nothing of ours can have been configured.
@@ -420,6 +449,7 @@ function stop(ctx: OcfContext, sys: LvsSystem): OcfCode {
     const seen = observe(a, state);
     if (seen.role !== 'stopped') throw new OcfError(OCF.ERR_GENERIC, `after stop the node is ${seen.role}, expected stopped`);
     if (seen.foreign) ctx.log.warn(`${seen.foreign}: left as it is`);
+    if (state) forgetWatch(a, state);
     // No state to update: it is removed right after. No state at all: delete the score anyway.
     if (!state || state.score !== null) score(a, undefined, null, true);
     a.sys.removeState(a.statePath);
@@ -443,8 +473,8 @@ function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
   }
   if (seen.broken) throw new OcfError(OCF.ERR_GENERIC, seen.broken);
   if (seen.role === 'stopped') {
-    if (state?.linkLostAt) {
-      throw new OcfError(OCF.FAILED_PROMOTED, `${a.c.nic} lost its link at ${state.linkLostAt}: the link watcher took VIP ${a.c.vip} off the NIC${state.score === null ? " and dropped the promotion score" : ""}; waiting for the demote`);
+    if (state?.gaveUp) {
+      throw new OcfError(OCF.FAILED_PROMOTED, `the VIP watcher took VIP ${a.c.vip} off ${a.c.nic} at ${state.gaveUp.at} (${state.gaveUp.why})${state.score === null ? ' and dropped the promotion score' : ''}; waiting for the demote`);
     }
     return OCF.NOT_RUNNING;
   }
@@ -456,10 +486,10 @@ function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
       guarded('monitor', () => removeVip(a, state, seen.at, a.c.nic));
       throw new OcfError(OCF.FAILED_PROMOTED, `${a.c.nic} has no link (${seen.linkState}): VIP taken off the NIC, promotion score dropped`);
     }
-    if (!a.sys.linkWatchRunning(a.watchPid)) {
+    if (!a.sys.vipWatchRunning(a.watchPid)) {
       ctx.log.warn(`the link watcher of ${a.c.nic} was not running: started again`);
       guarded('monitor', () =>
-        a.sys.startLinkWatch({ pidFile: a.watchPid, env: ctx.env, nic: a.c.nic, vip: a.c.vip, prefix: a.c.prefix, family: a.c.family, statePath: a.statePath }),
+        a.sys.startVipWatch(watchSpec(a)),
       );
     }
     return OCF.RUNNING_PROMOTED;

@@ -16,6 +16,7 @@ export const PARAMETERS: ParameterSpec[] = [
   { name: 'arp_mode', type: 'string', default: 'request', shortdesc: 'Gratuitous ARP kind', longdesc: "'request' (unsolicited ARP request) or 'reply' (ARP reply; some switches only accept those)." },
   { name: 'ipvs_cleanup', type: 'string', default: 'vip', shortdesc: 'IPVS services removed when unpromoted', longdesc: "At start and demote an unpromoted node must never forward DR packets: 'vip' removes the IPVS services of this VIP, 'all' clears the whole IPVS table (what the replaced shell agent did), 'none' leaves the table alone." },
   { name: 'sync_interface', type: 'string', default: '', shortdesc: 'Interface for IPVS connection sync', longdesc: 'When set, the promoted node runs the IPVS master sync daemon on this interface and every unpromoted node the backup daemon, so that established connections survive a failover. Empty: no sync daemons.' },
+  { name: 'duplicate_check_interval', type: 'integer', default: '2', shortdesc: 'Seconds between duplicate VIP probes', longdesc: 'While promoted, every this many seconds the VIP watcher asks the wire who answers for the VIP (ARP duplicate address detection with iputils arping; IPv6: a neighbour solicitation with ndisc6). Another MAC is logged, shown by lvskit status and set as the node attribute lvs-duplicate-<instance>; when it is another cluster director (two partitions), the one whose node name sorts last gives the VIP up. 0 turns the probes off. Cost: one short process and one ARP request per interval, on the promoted director only.' },
   { name: 'sync_id', type: 'integer', default: '0', shortdesc: 'IPVS sync id', longdesc: 'The sync id (0 to 255) of the IPVS sync daemons; directors of one cluster use the same id.' },
 ];
 
@@ -37,6 +38,7 @@ export interface LvsConfig {
   ipvsCleanup: 'vip' | 'all' | 'none';
   syncInterface: string | undefined;
   syncId: number;
+  duplicateIntervalMs: number;
 }
 
 function bad(message: string): never {
@@ -88,5 +90,6 @@ export function parseConfig(params: Record<string, string>): LvsConfig {
     ipvsCleanup: oneOf(params, 'ipvs_cleanup', ['vip', 'all', 'none'] as const),
     syncInterface: sync,
     syncId: integerIn(params, 'sync_id', 0, 255),
+    duplicateIntervalMs: integerIn(params, 'duplicate_check_interval', 0, 3600) * 1000,
   };
 }

@@ -1,7 +1,7 @@
 // What the agent remembers between actions, in $HA_RSCTMP: the sysctl values found before the first
 // start (restored at stop), what it put where, the last promotion score set, and a link loss the
 // link watcher acted on. The file is not trusted: only known keys and well-formed values are read.
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNoFollow, writeNoFollow } from '../../fs/nofollow';
 import { ipFamily, isInterfaceName } from '../../net/address';
@@ -16,8 +16,22 @@ export interface LvsState {
   nic?: string;
   /** Prefixes of the VIP this agent added, by interface: only these are ever deleted. */
   added?: Record<string, number>;
-  /** Set by the link watcher when it took the VIP off the NIC: ISO time of the loss. */
-  linkLostAt?: string;
+  /** Set by the VIP watcher when it took the VIP off the NIC (link lost, or another director holds it). */
+  gaveUp?: { at: string; why: string };
+  /** Other MACs answering for the VIP, as the VIP watcher last saw them (peers: cluster directors among them). */
+  duplicate?: { macs: string[]; since: string; peers?: string[] };
+  /** The NIC's MAC published as the node attribute lvs-mac-<nic>. */
+  macPublished?: string;
+}
+
+/** The permanent node attribute naming a director's MAC on a NIC: how a VIP watcher knows its peers. */
+export function macAttribute(nic: string): string {
+  return `lvs-mac-${nic}`;
+}
+
+/** The transient node attribute set while another MAC answers for this instance's VIP. */
+export function duplicateAttribute(instance: string): string {
+  return `lvs-duplicate-${instance.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 }
 
 export function stateDir(env: NodeJS.ProcessEnv): string {
@@ -36,8 +50,8 @@ export function announcePidPath(env: NodeJS.ProcessEnv, instance: string): strin
   return join(stateDir(env), `${fileName(instance)}.announce.pid`);
 }
 
-export function linkWatchPidPath(env: NodeJS.ProcessEnv, instance: string): string {
-  return join(stateDir(env), `${fileName(instance)}.linkwatch.pid`);
+export function vipWatchPidPath(env: NodeJS.ProcessEnv, instance: string): string {
+  return join(stateDir(env), `${fileName(instance)}.vipwatch.pid`);
 }
 
 /**
@@ -73,7 +87,15 @@ export function loadState(path: string, allowedSysctls?: ReadonlySet<string>): L
     }
     state.added = added;
   }
-  if (typeof s.linkLostAt === 'string' && !Number.isNaN(Date.parse(s.linkLostAt))) state.linkLostAt = s.linkLostAt;
+  const g = s.gaveUp as { at?: unknown; why?: unknown } | undefined;
+  if (g && typeof g.at === 'string' && !Number.isNaN(Date.parse(g.at)) && typeof g.why === 'string') state.gaveUp = { at: g.at, why: g.why.slice(0, 300) };
+  const d = s.duplicate as { macs?: unknown; since?: unknown; peers?: unknown } | undefined;
+  const isMac = (m: unknown): m is string => typeof m === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(m);
+  if (d && Array.isArray(d.macs) && d.macs.every(isMac) && typeof d.since === 'string') {
+    state.duplicate = { macs: d.macs, since: d.since };
+    if (Array.isArray(d.peers) && d.peers.every((p) => typeof p === 'string')) state.duplicate.peers = d.peers as string[];
+  }
+  if (isMac(s.macPublished)) state.macPublished = s.macPublished;
   return state;
 }
 
@@ -83,4 +105,21 @@ export function saveState(path: string, state: LvsState): void {
 
 export function removeState(path: string): void {
   rmSync(path, { force: true });
+}
+
+/** Every lvs instance that has run on this node since boot, with its state (status, metrics). */
+export function readInstances(env: NodeJS.ProcessEnv): Array<{ instance: string; state: LvsState }> {
+  const dir = stateDir(env);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => /^lvs-.*\.json$/.test(n));
+  } catch {
+    return [];
+  }
+  const out: Array<{ instance: string; state: LvsState }> = [];
+  for (const name of names) {
+    const state = loadState(join(dir, name));
+    if (state) out.push({ instance: name.slice(4, -5), state });
+  }
+  return out;
 }

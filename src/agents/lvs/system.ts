@@ -9,7 +9,9 @@ import type { Family } from '../../net/address';
 import { type Announcement, announce, stopAnnouncing } from '../../net/announce';
 import { addAddress, deleteAddress, type InterfaceAddress, type LinkState, linkState, listAddresses } from '../../net/ip';
 import { readSysctl, writeSysctl } from '../../net/sysctl';
+import { type Lifetime, setNodeAttribute } from '../../pacemaker/attributes';
 import { setPromotionScore } from '../../pacemaker/promotion';
+import { ownMac } from '../../net/duplicate';
 import { type LvsState, loadState, removeState, saveState } from './state';
 
 export interface IpvsCalls {
@@ -22,7 +24,7 @@ export interface IpvsCalls {
   stopSync(state: ipvsadm.SyncState): void;
 }
 
-export interface LinkWatchSpec {
+export interface VipWatchSpec {
   pidFile: string;
   /** The agent's environment: the watcher needs OCF_RESOURCE_INSTANCE etc. for crm_attribute. */
   env: NodeJS.ProcessEnv;
@@ -31,6 +33,8 @@ export interface LinkWatchSpec {
   prefix: number;
   family: Family;
   statePath: string;
+  /** Duplicate VIP probes this often; 0: none. */
+  duplicateIntervalMs: number;
 }
 
 export interface LvsSystem {
@@ -46,13 +50,17 @@ export interface LvsSystem {
   ipvs(path: string): IpvsCalls;
   /** Sets (number) or deletes (undefined) this instance's promotion score; an error message or undefined. */
   setScore(score: number | undefined, env: NodeJS.ProcessEnv, timeoutMs: number): string | undefined;
+  /** Sets (string) or deletes (undefined) a node attribute of this node; an error message or undefined. */
+  setAttribute(name: string, value: string | undefined, lifetime: Lifetime, env: NodeJS.ProcessEnv): string | undefined;
+  /** The MAC of an interface. */
+  mac(dev: string): string | undefined;
   /** Starts the sender; resolves with an error message when it failed at once. */
   announce(a: Announcement): Promise<string | undefined>;
   stopAnnouncing(pidFile: string): void;
-  startLinkWatch(spec: LinkWatchSpec): void;
+  startVipWatch(spec: VipWatchSpec): void;
   /** Stops the watcher named in the pid file (only if it is one). */
-  stopLinkWatch(pidFile: string): void;
-  linkWatchRunning(pidFile: string): boolean;
+  stopVipWatch(pidFile: string): void;
+  vipWatchRunning(pidFile: string): boolean;
   loadState(path: string, allowedSysctls: ReadonlySet<string>): LvsState | undefined;
   saveState(path: string, state: LvsState): void;
   removeState(path: string): void;
@@ -69,7 +77,7 @@ function watcherPid(pidFile: string): number | undefined {
   if (!Number.isInteger(pid) || pid <= 1) return undefined;
   try {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmd.includes('linkwatch') ? pid : undefined;
+    return cmd.includes('vipwatch') ? pid : undefined;
   } catch {
     return undefined;
   }
@@ -93,19 +101,21 @@ export const liveSystem: LvsSystem = {
     stopSync: (state) => ipvsadm.stopSyncDaemon(path, state),
   }),
   setScore: setPromotionScore,
+  setAttribute: (name, value, lifetime, env) => setNodeAttribute(name, value, lifetime, env),
+  mac: ownMac,
   announce,
   stopAnnouncing,
-  startLinkWatch(spec) {
-    // The binary itself, as `lvskit linkwatch` (argv0 lvskit: main.ts dispatches it before commander).
+  startVipWatch(spec) {
+    // The binary itself, as `lvskit vipwatch` (argv0 lvskit: main.ts dispatches it before commander).
     const child = spawn(
       process.execPath,
-      ['linkwatch', '--nic', spec.nic, '--vip', spec.vip, '--prefix', String(spec.prefix), '--state', spec.statePath],
+      ['vipwatch', '--nic', spec.nic, '--vip', spec.vip, '--prefix', String(spec.prefix), '--state', spec.statePath, '--dup-interval', String(spec.duplicateIntervalMs)],
       { argv0: 'lvskit', detached: true, stdio: 'ignore', env: spec.env },
     );
     child.unref();
     if (child.pid !== undefined) writeFileSync(spec.pidFile, `${child.pid}\n`);
   },
-  stopLinkWatch(pidFile) {
+  stopVipWatch(pidFile) {
     const pid = watcherPid(pidFile);
     if (pid !== undefined) {
       try {
@@ -116,7 +126,7 @@ export const liveSystem: LvsSystem = {
     }
     rmSync(pidFile, { force: true });
   },
-  linkWatchRunning: (pidFile) => watcherPid(pidFile) !== undefined,
+  vipWatchRunning: (pidFile) => watcherPid(pidFile) !== undefined,
   loadState,
   saveState,
   removeState,

@@ -61,6 +61,14 @@ class FakeNode implements LvsSystem {
     startSync: () => undefined,
     stopSync: () => undefined,
   });
+  attributes = new Map<string, string>();
+  setAttribute = (name: string, value: string | undefined) => {
+    this.calls.push(`attr ${name}=${value ?? 'delete'}`);
+    if (value === undefined) this.attributes.delete(name);
+    else this.attributes.set(name, value);
+    return undefined;
+  };
+  mac = () => '02:00:00:00:00:11';
   setScore = (score: number | undefined) => {
     this.calls.push(`score ${score ?? 'delete'}`);
     this.score = score;
@@ -71,15 +79,15 @@ class FakeNode implements LvsSystem {
     return undefined;
   };
   stopAnnouncing = () => undefined;
-  startLinkWatch = () => {
-    this.calls.push('linkwatch start');
+  startVipWatch = () => {
+    this.calls.push('vipwatch start');
     this.watcher = true;
   };
-  stopLinkWatch = () => {
-    if (this.watcher) this.calls.push('linkwatch stop');
+  stopVipWatch = () => {
+    if (this.watcher) this.calls.push('vipwatch stop');
     this.watcher = false;
   };
-  linkWatchRunning = () => this.watcher;
+  vipWatchRunning = () => this.watcher;
   loadState = (path: string) => structuredClone(this.files.get(path));
   saveState = (path: string, s: LvsState) => void this.files.set(path, structuredClone(s));
   removeState = (path: string) => void this.files.delete(path);
@@ -128,6 +136,19 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.ok(n.calls.slice(0, firstLo).includes('sysctl net/ipv4/conf/all/arp_ignore=1'), n.calls.join('; '));
     assert.deepEqual([...n.services.keys()], [serviceKey(other)], 'only this VIP\'s services go (ipvs_cleanup=vip)');
     assert.equal(n.score, SCORE);
+    assert.equal(n.attributes.get('lvs-mac-eth0'), '02:00:00:00:00:11', 'the MAC published for the VIP watchers of the other directors');
+  });
+
+  it('demote and stop clear the duplicate report the VIP watcher left', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    await run(n, 'promote');
+    const path = [...n.files.keys()][0]!;
+    n.files.set(path, { ...n.files.get(path)!, duplicate: { macs: ['02:00:00:00:00:99'], since: new Date().toISOString() } });
+    n.attributes.set('lvs-duplicate-lvs', '02:00:00:00:00:99');
+    assert.equal(await run(n, 'demote'), OCF.SUCCESS);
+    assert.equal(n.attributes.has('lvs-duplicate-lvs'), false);
+    assert.equal(n.files.get(path)!.duplicate, undefined);
   });
 
   it('demote does not fail when lvsd, following the VIP, deleted the service first', async () => {
@@ -149,7 +170,7 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.deepEqual(n.calls.slice(0, 2), [`add ${VIP}/32 eth0`, 'arp']);
     assert.ok(!n.calls.some((c) => c.startsWith('score')), `promote changed the score: ${n.calls.join('; ')}`);
     assert.ok(n.calls.indexOf(`del ${VIP}/32 lo`) > 1);
-    assert.equal(n.calls.at(-1), 'linkwatch start');
+    assert.equal(n.calls.at(-1), 'vipwatch start');
     assert.deepEqual(where(n), ['eth0/32']);
     assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.RUNNING_PROMOTED);
   });
@@ -161,7 +182,7 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     n.calls = [];
     assert.equal(await run(n, 'demote'), OCF.SUCCESS);
     assert.ok(!n.calls.some((c) => c.startsWith('score')), n.calls.join('; '));
-    assert.ok(n.calls.includes('linkwatch stop'));
+    assert.ok(n.calls.includes('vipwatch stop'));
     assert.deepEqual(where(n), ['lo/32']);
   });
 
@@ -178,11 +199,11 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     const n = new FakeNode();
     await run(n, 'start');
     await run(n, 'promote');
-    // What linkwatch does: VIP off the NIC, the loss recorded, the score deleted.
+    // What vipwatch does: VIP off the NIC, the loss recorded, the score deleted.
     n.carrier = false;
     n.deleteAddress('eth0', VIP, 32);
     const path = [...n.files.keys()][0]!;
-    n.files.set(path, { ...n.files.get(path)!, linkLostAt: new Date().toISOString(), score: null, added: { lo: 32 } });
+    n.files.set(path, { ...n.files.get(path)!, gaveUp: { at: new Date().toISOString(), why: 'eth0 lost its link' }, score: null, added: { lo: 32 } });
     n.score = undefined;
     n.watcher = false;
     assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.FAILED_PROMOTED);

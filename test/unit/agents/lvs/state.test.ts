@@ -17,7 +17,8 @@ describe('agents/lvs/state: the state file is not trusted', () => {
       vip: '198.51.100.100',
       nic: 'eth0',
       added: { eth0: 32, '../x': 24, lo: 'x' },
-      linkLostAt: 'not a date',
+      gaveUp: { at: 'not a date', why: 'x' },
+      duplicate: { macs: ['not a mac'], since: 'x' },
     }));
     assert.deepEqual(loadState(path), { saved: { 'net/ipv4/conf/all/arp_ignore': '0' }, score: 10, vip: '198.51.100.100', nic: 'eth0', added: { eth0: 32 } });
   });

@@ -1,0 +1,60 @@
+// Who else answers for an address on the wire: ARP duplicate address detection (IPv4, iputils
+// arping -D, sender 0.0.0.0) or a neighbour solicitation (IPv6, ndisc6). Every host that has the
+// address on the link answers; a DR real server with the VIP on lo and ARP hidden does not, nor does
+// this host (its own MACs are left out). One probe process and one to a few frames per call.
+import { readFileSync } from 'node:fs';
+import { runAsync } from '../exec/run';
+import type { Family } from './address';
+
+export interface ProbeResult {
+  /** MACs (lower case) of other hosts answering for the address; empty when none. */
+  macs: string[];
+  /** The probe could not run (its program missing or failing): nothing is known. */
+  error?: string;
+}
+
+export interface ProbeTools {
+  /** iputils arping, for IPv4. */
+  arping?: string;
+  /** ndisc6 (package ndisc6), for IPv6. */
+  ndisc6?: string;
+}
+
+export function ownMac(dev: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${dev}/address`, 'utf8').trim().toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+const MAC = /([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})/;
+
+/** MACs in arping -D's "Unicast reply from A [MAC]" lines, or ndisc6's "Target link-layer address: MAC". */
+export function parseProbeOutput(text: string): string[] {
+  const macs = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (!/reply from|link-layer address/i.test(line)) continue;
+    const m = MAC.exec(line);
+    if (m) macs.add(m[1]!.toLowerCase());
+  }
+  return [...macs];
+}
+
+export async function probeDuplicates(address: string, family: Family, dev: string, tools: ProbeTools, waitMs = 1000): Promise<ProbeResult> {
+  const self = ownMac(dev);
+  let program: string | undefined;
+  let args: string[];
+  if (family === 4) {
+    program = tools.arping;
+    args = ['-D', '-c', '1', '-w', String(Math.max(1, Math.ceil(waitMs / 1000))), '-I', dev, address];
+  } else {
+    program = tools.ndisc6;
+    args = ['-m', '-n', '-r', '1', '-w', String(waitMs), address, dev];
+  }
+  if (!program) return { macs: [], error: family === 4 ? 'arping (iputils-arping) is not installed' : 'ndisc6 is not installed' };
+  const r = await runAsync(program, args, { timeoutMs: waitMs + 3000 });
+  // arping -D exits 1 when someone answered; ndisc6 exits 2 when nobody did.
+  if (r.error || (r.code !== 0 && r.code !== 1 && r.code !== 2)) return { macs: [], error: `${program}: ${r.error ?? `exit ${r.code}`}: ${r.stderr.trim()}` };
+  return { macs: parseProbeOutput(r.stdout).filter((m) => m !== self) };
+}
