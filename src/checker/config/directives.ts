@@ -397,7 +397,7 @@ export const DIRECTIVES: readonly Directive[] = [
   {
     name: 'maintenancedir', scope: 'global', syntax: '/directory', default: 'unset',
     summary: 'A file named IP:PORT, IP, FQDN:PORT, FQDN, SHORT:PORT or SHORT in it forces that real server down.',
-    lvsd: 'Quotes are optional and removed; the parser does not look at the directory (ldirectord warns if it is missing).',
+    lvsd: 'Quotes are optional and removed; the parser does not look at the directory (ldirectord warns if it is missing). Reverse names are looked up only while the directory holds a file not named by an address, and kept a minute (ldirectord: at every check).',
     set(v, s) { s.maintenancedir = optionallyQuoted(v); },
   },
   {
