@@ -1,5 +1,5 @@
 // Multi-call dispatch: the name the binary runs under chooses the role.
-// Roles are loaded lazily so that an OCF action never initialises commander, execa or the checker.
+// Roles are loaded lazily so that an OCF action never initialises commander or the checker.
 import { versionLine } from './version';
 
 export type Role = 'lvs' | 'lvsd' | 'ldirectord' | 'lvskit';

@@ -1,14 +1,13 @@
 // lvsd as a process: loads the configuration, runs the engine, and answers signals (HUP reloads,
 // TERM stops with cleanstop), autoreload, the pid and status files, and the metrics listener.
 import { createHash } from 'node:crypto';
-import { accessSync, constants, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { basename } from 'node:path';
 import { which } from '../exec/run';
 import { IpvsadmBackend } from '../ipvs/ipvsadm';
 import { LocalAddresses } from '../net/monitor';
-import { Alerts, appendMonitorfile, runFallbackCommand } from './alerts';
+import { Alerts, appendMonitorfile, FallbackCommands, runCallback } from './alerts';
 import { ConfigError } from './config/errors';
 import type { CheckerConfig } from './config/model';
 import { loadConfig } from './config/parse';
@@ -86,6 +85,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   const addresses = ip ? new LocalAddresses(ip, () => engine.addressesChanged(), (m) => log('warning', m)) : undefined;
   const alerts = new Alerts((l, m) => log(l, m));
+  const fallbackCommands = new FallbackCommands((l, m) => log(l, m));
   const engine = new Engine(config, new IpvsadmBackend(ipvsadm), {
     log: (l, m) => log(l, m),
     checked: (check, result) => {
@@ -97,12 +97,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     },
     transition: (virtual, real, to) => {
       // Every director checks every real: only the one forwarding the virtual sends the alert.
-      if (engine.isActive(virtual)) alerts.realChanged(virtual, `${real.address}:${real.port}`, to, describeVirtual(virtual));
+      if (engine.isActive(virtual)) alerts.realChanged(virtual, real, to, describeVirtual(virtual));
       statusSoon();
     },
     fallback: (virtual, active) => {
       log('info', `${active ? 'Added' : 'Deleted'} fallback server for ${describeVirtual(virtual)}`);
-      runFallbackCommand(virtual, active, log);
+      alerts.fallbackChanged(virtual, active, describeVirtual(virtual));
+      void fallbackCommands.run(virtual, active);
     },
     reconciled: (r) => {
       if (r.changes > 0 || r.errors.length > 0) statusSoon();
@@ -193,14 +194,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       return;
     }
     if (!changed) return;
-    if (config.globals.callback) {
-      try {
-        accessSync(config.globals.callback, constants.X_OK);
-        spawn(config.globals.callback, [opts.configFile], { stdio: 'ignore' }).on('error', (e) => log('error', `callback: ${e.message}`));
-      } catch {
-        log('warning', `callback ${config.globals.callback} is not executable`);
-      }
-    }
+    if (config.globals.callback) void runCallback(config.globals.callback, opts.configFile, log);
     if (config.globals.autoreload) reload('configuration file changed');
   }, 1000);
 

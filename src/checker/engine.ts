@@ -1,13 +1,12 @@
 // The checker's core: runs every real's checks concurrently on its own timer with one deadline
 // each, keeps health state, and reconciles the kernel's IPVS table with the desired one.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { diffTables } from '../ipvs/diff';
 import { describeService, serviceKey as serviceKeyOf } from '../ipvs/service';
 import type { IpvsBackend, Table, TableChange } from '../ipvs/table';
 import { checkFor } from './checks';
 import type { CheckerConfig, RealConfig, VirtualConfig } from './config/model';
 import { desiredTable, realTarget, serviceOf, virtualKey } from './desired';
+import { Maintenance } from './maintenance';
 import type { CheckKind, Transition } from './health';
 import { buildChecks, type LastCheck, type RealCheck } from './real-check';
 import { rampStepMs } from './slowstart';
@@ -65,6 +64,7 @@ export class Engine {
   private lastDesired?: Table;
   readonly counters: Counters = { reconciles: 0, lastReconcileMs: 0, reconcileErrors: 0, checks: 0 };
   private firstRound?: { left: number; done: () => void };
+  private readonly maintenance = new Maintenance();
 
   constructor(
     private config: CheckerConfig,
@@ -218,11 +218,12 @@ export class Engine {
     else this.processSlots++;
   }
 
-  private inMaintenance(check: RealCheck): boolean {
+  private async inMaintenance(check: RealCheck): Promise<boolean> {
     const dir = this.config.globals.maintenancedir;
-    if (!dir) return false;
-    const host = check.target.family === 6 ? `[${check.target.address}]` : check.target.address;
-    return [`${host}:${check.target.realPort}`, host].some((name) => existsSync(join(dir, name)));
+    // The real's own address, not a per-real URL's host that the check may go to.
+    const real = check.members[0]?.real;
+    if (!dir || !real) return false;
+    return (await this.maintenance.find(dir, { family: real.family, address: real.address, port: check.target.realPort })) !== undefined;
   }
 
   private async runCheck(check: RealCheck): Promise<void> {
@@ -231,7 +232,7 @@ export class Engine {
     const started = this.now();
     const kind = check.nextKind();
     let result: { up: boolean; detail: string };
-    if (this.inMaintenance(check)) result = { up: false, detail: 'Server in maintenance' };
+    if (await this.inMaintenance(check)) result = { up: false, detail: 'Server in maintenance' };
     else {
       const usesProcess = kind === 'ping' || kind === 'external';
       if (usesProcess) await this.acquireProcessSlot();

@@ -1,5 +1,5 @@
 // Runs programs with argument arrays (never a shell) and bounded time, for short-lived actions.
-// node:child_process, not execa: an OCF action pays for every millisecond of start-up.
+// node:child_process (execa was measured and not adopted: docs/build.md, "Running programs").
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';

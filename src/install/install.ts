@@ -23,7 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { LvskitError } from '../errors';
 import { run, which } from '../exec/run';
 import { type Item, type Layout, layout, plan } from './layout';
-import { type Decision, decide, decideRemoval, type Entry, formatManifest, ManifestError, mergeEntries, type Observed, parseManifest } from './manifest';
+import { type Decision, decide, decideRemoval, type Entry, foreignEntries, formatManifest, ManifestError, mergeEntries, type Observed, parseManifest } from './manifest';
 
 export interface InstallOptions {
   prefix: string;
@@ -118,20 +118,31 @@ interface Planned {
   owner: string | undefined;
 }
 
-function readManifest(path: string): Entry[] | undefined {
+/** The manifest's entries, each one something install puts under this layout, or an error naming those that are not. */
+function readManifest(l: Layout): Entry[] | undefined {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(l.manifest, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new LvskitError(`cannot read the install manifest ${path}: ${(err as Error).message}`);
+    throw new LvskitError(`cannot read the install manifest ${l.manifest}: ${(err as Error).message}`);
   }
+  let entries: Entry[];
   try {
-    return parseManifest(text, path);
+    entries = parseManifest(text, l.manifest);
   } catch (err) {
     if (err instanceof ManifestError) throw new LvskitError(`the install manifest is damaged: ${err.message}`);
     throw err;
   }
+  const foreign = foreignEntries(entries, l);
+  if (foreign.length > 0) {
+    throw new LvskitError(
+      `the install manifest ${l.manifest} lists what lvskit install does not put there (nothing was changed):\n` +
+        `${foreign.map((f) => `  ${f.line.replace(/\t/g, ' ')}: ${f.why}`).join('\n')}\n` +
+        'remove those lines if the rest is lvskit\'s',
+    );
+  }
+  return entries;
 }
 
 class Installer {
@@ -235,7 +246,7 @@ function install(l: Layout, options: InstallOptions, ctx: InstallContext): numbe
     );
   }
   const selfHash = sha256File(ctx.self);
-  const previous = readManifest(l.manifest) ?? [];
+  const previous = readManifest(l) ?? [];
   const recorded = (path: string) => previous.find((e) => (e.kind === 'file' || e.kind === 'symlink') && e.path === path);
 
   const planned: Planned[] = plan(l, ctx.units, { ldirectord: options.ldirectord }).map((item) => {
@@ -294,7 +305,7 @@ function install(l: Layout, options: InstallOptions, ctx: InstallContext): numbe
 }
 
 function uninstall(l: Layout, ctx: InstallContext): number {
-  const entries = readManifest(l.manifest);
+  const entries = readManifest(l);
   if (entries === undefined) {
     ctx.out(`nothing to uninstall: no manifest ${l.manifest} (nothing was installed with --prefix ${l.prefix})`);
     return 0;
@@ -321,8 +332,13 @@ function uninstall(l: Layout, ctx: InstallContext): number {
   }
   for (const e of entries) {
     if (e.kind !== 'replaced') continue;
-    if (observe(e.backup).type === 'absent') {
+    const saved = observe(e.backup);
+    if (saved.type === 'absent') {
       ctx.out(`warning: cannot put back ${e.path}: its saved copy ${e.backup} is gone`);
+    } else if (saved.type === 'other') {
+      // Install only ever moves files and links aside.
+      ctx.out(`kept ${e.backup}: ${saved.what}, not what install saved`);
+      kept.add(e.backup);
     } else if (kept.has(e.path) || observe(e.path).type !== 'absent') {
       ctx.out(`kept ${e.backup}: ${e.path} is occupied, put it back by hand`);
       kept.add(e.backup);
@@ -336,7 +352,12 @@ function uninstall(l: Layout, ctx: InstallContext): number {
   // Directories install created, deepest first, only when empty.
   const dirs = entries.filter((e) => e.kind === 'dir').map((e) => e.path);
   for (const dir of dirs.sort((a, b) => b.split('/').length - a.split('/').length || b.localeCompare(a))) {
-    if (!existsSync(dir)) continue;
+    const found = observe(dir);
+    if (found.type === 'absent') continue;
+    if (found.type !== 'other' || found.what !== 'a directory') {
+      ctx.out(`kept ${dir}: ${describeObserved(found)}, not the directory install created`);
+      continue;
+    }
     if (readdirSync(dir).length > 0) {
       ctx.out(`kept ${dir}: not empty`);
       continue;

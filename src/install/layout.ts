@@ -5,6 +5,8 @@ import { UsageError } from '../errors';
 export const DEFAULT_PREFIX = '/usr';
 /** The OCF agent names pacemaker runs as ocf:heartbeat:<name>. */
 export const AGENT_NAMES = ['lvs', 'lvsd'] as const;
+/** The systemd units of systemd/ that install puts in the unit directory (units.ts embeds them). */
+export const UNIT_NAMES: readonly string[] = ['lvsd.service'];
 /** Path of the binary that the units in systemd/ name; replaced by the installed path. */
 export const UNIT_BINARY = '/usr/sbin/lvskit';
 

@@ -1,5 +1,7 @@
 // The install manifest: what `lvskit install` put in place, so that --uninstall removes exactly that
 // and a later install knows which files are its own. Pure: text in, decisions out.
+import { basename, dirname, join, posix } from 'node:path';
+import { AGENT_NAMES, type Layout, UNIT_NAMES } from './layout';
 
 export type Entry =
   | { kind: 'file'; path: string; sha256: string }
@@ -11,25 +13,22 @@ export type Entry =
 
 const HEADER = '# lvskit install manifest: what `lvskit install` put in place; `lvskit install --uninstall` removes it.';
 
-export function formatManifest(entries: Entry[], version: string): string {
-  const lines = [HEADER, `version\t${version}`];
-  for (const e of entries) {
-    switch (e.kind) {
-      case 'file':
-        lines.push(`file\t${e.path}\tsha256:${e.sha256}`);
-        break;
-      case 'symlink':
-        lines.push(`symlink\t${e.path}\t${e.target}`);
-        break;
-      case 'dir':
-        lines.push(`dir\t${e.path}`);
-        break;
-      case 'replaced':
-        lines.push(`replaced\t${e.path}\t${e.backup}`);
-        break;
-    }
+/** One manifest line (without its newline). */
+export function formatEntry(e: Entry): string {
+  switch (e.kind) {
+    case 'file':
+      return `file\t${e.path}\tsha256:${e.sha256}`;
+    case 'symlink':
+      return `symlink\t${e.path}\t${e.target}`;
+    case 'dir':
+      return `dir\t${e.path}`;
+    case 'replaced':
+      return `replaced\t${e.path}\t${e.backup}`;
   }
-  return `${lines.join('\n')}\n`;
+}
+
+export function formatManifest(entries: Entry[], version: string): string {
+  return `${[HEADER, `version\t${version}`, ...entries.map(formatEntry)].join('\n')}\n`;
 }
 
 export class ManifestError extends Error {}
@@ -145,4 +144,64 @@ export type Removal = 'remove' | 'gone' | 'changed';
 export function decideRemoval(observed: Observed, recorded: Entry): Removal {
   if (observed.type === 'absent') return 'gone';
   return sameAs(observed, recorded) ? 'remove' : 'changed';
+}
+
+// ---- what a manifest may list -----------------------------------------------------------------
+// The manifest is a file on disk: whoever can write it could make --uninstall delete, or "put back",
+// anything. So every entry must be something install itself puts under this layout.
+
+const AGENT_DIR_TAIL = '/resource.d/heartbeat';
+
+/** A place install puts a link to its binary: PREFIX/sbin/ldirectord, or an agent name under an OCF root (OCF_ROOT may differ between install and uninstall). */
+function linkPlace(path: string, l: Layout): boolean {
+  if (path === join(dirname(l.binary), 'ldirectord')) return true;
+  return (AGENT_NAMES as readonly string[]).includes(basename(path)) && dirname(path).endsWith(AGENT_DIR_TAIL) && dirname(path) !== AGENT_DIR_TAIL;
+}
+
+function filePlace(path: string, l: Layout): boolean {
+  return path === l.binary || (dirname(path) === l.unitDir && UNIT_NAMES.includes(basename(path)));
+}
+
+/** Every directory above `path`, deepest first, '/' excluded. */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let d = dirname(path); d !== '/'; d = dirname(d)) out.push(d);
+  return out;
+}
+
+/** Why an entry is not something `lvskit install` puts under this layout; undefined when it is. */
+function whyForeign(e: Entry, l: Layout, dirsAllowed: Set<string>): string | undefined {
+  if (posix.normalize(e.path) !== e.path || e.path.endsWith('/')) return 'not a plain absolute path';
+  switch (e.kind) {
+    case 'file':
+      return filePlace(e.path, l) ? undefined : `install puts no file there (only ${l.binary} and its units in ${l.unitDir})`;
+    case 'symlink':
+      if (!linkPlace(e.path, l)) return 'install puts no link there';
+      return e.target === l.binary ? undefined : `the links install makes point at ${l.binary}`;
+    case 'replaced': {
+      if (!filePlace(e.path, l) && !linkPlace(e.path, l)) return 'install replaces nothing there';
+      const saved = /^\d+-(.+)$/.exec(basename(e.backup));
+      const ok = dirname(e.backup) === l.replacedDir && saved?.[1] === basename(e.path);
+      return ok ? undefined : `install keeps what it replaced as ${l.replacedDir}/N-${basename(e.path)}`;
+    }
+    case 'dir':
+      return dirsAllowed.has(e.path) ? undefined : 'install creates no directory there';
+  }
+}
+
+/**
+ * The manifest's entries that `lvskit install` could not have written under this layout, each with
+ * its line and the reason. Directories may be any above a place install puts something (it creates
+ * missing parents), never '/'.
+ */
+export function foreignEntries(entries: Entry[], l: Layout): Array<{ line: string; why: string }> {
+  const places = [l.binary, join(l.unitDir, 'x'), join(l.agentDir, 'x'), join(l.replacedDir, 'x')];
+  for (const e of entries) if ((e.kind === 'symlink' || e.kind === 'replaced') && linkPlace(e.path, l)) places.push(e.path);
+  const dirsAllowed = new Set(places.flatMap(ancestors));
+  const out: Array<{ line: string; why: string }> = [];
+  for (const e of entries) {
+    const why = whyForeign(e, l, dirsAllowed);
+    if (why !== undefined) out.push({ line: formatEntry(e), why });
+  }
+  return out;
 }

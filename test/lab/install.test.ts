@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
@@ -173,6 +173,68 @@ describe('lvskit install (built binary, temporary prefix)', function () {
     r = lvskit(['install', '--prefix', prefix, '--uninstall']);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^nothing to uninstall: no manifest /);
+  });
+
+  it('--uninstall refuses a forged manifest: nothing outside what install puts is touched, nothing at all is changed', () => {
+    assert.equal(lvskit(['install', '--prefix', prefix]).code, 0);
+    const manifestPath = join(prefix, 'share/lvskit/installed.txt');
+    const genuine = readFileSync(manifestPath, 'utf8');
+    // Files of someone else, outside the prefix and inside it, recorded with their true hashes.
+    const victim = join(dir, 'victim.conf');
+    writeFileSync(victim, 'precious\n');
+    const inside = join(prefix, 'sbin', 'other-tool');
+    writeFileSync(inside, 'not lvskit\n');
+    const sneaky = `${prefix}/sbin/../../victim.conf`;
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const saved = join(dir, 'saved');
+    writeFileSync(saved, 'planted\n');
+    const before = [...tree(dir), readFileSync(victim, 'utf8')];
+    for (const forged of [
+      `file\t${victim}\tsha256:${sha256(victim)}`,
+      `file\t${inside}\tsha256:${sha256(inside)}`,
+      `file\t${sneaky}\tsha256:${sha256(victim)}`,
+      // A link named like an agent, but not pointing at the installed binary.
+      `symlink\t${join(prefix, HEARTBEAT, 'lvs')}\t/etc/passwd`,
+      // "Put back" a planted file over the installed binary.
+      `replaced\t${join(prefix, 'sbin', 'lvskit')}\t${saved}`,
+      `dir\t${elsewhere}`,
+    ]) {
+      writeFileSync(manifestPath, `${genuine}${forged}\n`);
+      const r = lvskit(['install', '--prefix', prefix, '--uninstall']);
+      assert.equal(r.code, 1, `${forged}\n${show(r)}`);
+      assert.match(r.stderr, /lists what lvskit install does not put there \(nothing was changed\)/, forged);
+      assert.ok(r.stderr.includes(forged.split('\t')[1]!), `the entry is named: ${forged}\n${show(r)}`);
+      assert.deepEqual([...tree(dir), readFileSync(victim, 'utf8')], before, forged);
+      // Install trusts the manifest too (what it lists counts as lvskit's): same refusal.
+      const i = lvskit(['install', '--prefix', prefix]);
+      assert.equal(i.code, 1, show(i));
+      assert.deepEqual([...tree(dir), readFileSync(victim, 'utf8')], before, forged);
+    }
+    // The genuine manifest still uninstalls, and what was never lvskit's stays.
+    writeFileSync(manifestPath, genuine);
+    const r = lvskit(['install', '--prefix', prefix, '--uninstall']);
+    assert.equal(r.code, 0, show(r));
+    assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
+    assert.equal(readFileSync(inside, 'utf8'), 'not lvskit\n');
+    assert.deepEqual(tree(prefix), ['d 755 sbin', 'f 644 sbin/other-tool']);
+  });
+
+  it('--uninstall removes only what is still as install made it: a link it made that now points elsewhere, or a directory in place of a file, stays', () => {
+    assert.equal(lvskit(['install', '--prefix', prefix]).code, 0);
+    const agent = join(prefix, HEARTBEAT, 'lvsd');
+    rmSync(agent);
+    symlinkSync('/usr/lib/ocf/resource.d/heartbeat/IPaddr2', agent);
+    const unit = join(prefix, 'lib/systemd/system/lvsd.service');
+    rmSync(unit);
+    mkdirSync(unit);
+    writeFileSync(join(unit, 'override.conf'), '[Service]\n');
+    const r = lvskit(['install', '--prefix', prefix, '--uninstall']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, new RegExp(`^kept ${agent}: a symlink to /usr/lib/ocf/resource.d/heartbeat/IPaddr2, changed since lvskit installed it$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^kept ${unit}: a directory, changed since lvskit installed it$`, 'm'));
+    assert.equal(readlinkSync(agent), '/usr/lib/ocf/resource.d/heartbeat/IPaddr2');
+    assert.equal(readFileSync(join(unit, 'override.conf'), 'utf8'), '[Service]\n');
   });
 
   it('puts the agents under OCF_ROOT when set, and the ldirectord name only when asked', () => {

@@ -324,6 +324,7 @@ export const DIRECTIVES: readonly Directive[] = [
   {
     name: 'emailalertfrom', scope: 'global', syntax: 'text', default: 'unset (system default)',
     summary: 'From header of the alerts, kept exactly as written (quotes included, as the man page says).',
+    lvsd: 'The SMTP envelope sender is the address in it (ldirectord: always USER@HOST).',
     set(v, s) { s.emailalertfrom = nonEmptyText(v); },
   },
   {
@@ -397,7 +398,7 @@ export const DIRECTIVES: readonly Directive[] = [
   {
     name: 'maintenancedir', scope: 'global', syntax: '/directory', default: 'unset',
     summary: 'A file named IP:PORT, IP, FQDN:PORT, FQDN, SHORT:PORT or SHORT in it forces that real server down.',
-    lvsd: 'Quotes are optional and removed; the parser does not look at the directory (ldirectord warns if it is missing).',
+    lvsd: 'Quotes are optional and removed; the parser does not look at the directory (ldirectord warns if it is missing). Reverse names are looked up only while the directory holds a file not named by an address, and kept a minute (ldirectord: at every check).',
     set(v, s) { s.maintenancedir = optionallyQuoted(v); },
   },
   {
@@ -542,12 +543,12 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   {
     name: 'servicename', scope: 'virtual', syntax: 'text', default: 'unset',
-    summary: 'Name of the service in e-mail alerts; kept as written.',
+    summary: 'Name of the service in its e-mail alerts: the subject starts with [NAME], the body has "Service name: NAME"; kept as written.',
     set(v, s) { s.servicename = text(v); },
   },
   {
     name: 'comment', scope: 'virtual', syntax: 'text', default: 'unset',
-    summary: 'Note included in e-mail alerts; kept as written.',
+    summary: 'Note in the body of its e-mail alerts, as "Comment: TEXT"; kept as written.',
     set(v, s) { s.comment = text(v); },
   },
   {

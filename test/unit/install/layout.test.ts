@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../../src/errors';
-import { layout, plan, renderUnit } from '../../../src/install/layout';
+import { layout, plan, renderUnit, UNIT_NAMES } from '../../../src/install/layout';
 
 const root = resolve(__dirname, '..', '..', '..');
 
@@ -59,4 +59,9 @@ describe('install/layout', () => {
     assert.equal(out.replaceAll('/opt/x/sbin/lvskit', '/usr/sbin/lvskit'), text);
     assert.equal(renderUnit('ExecStart=-/usr/sbin/lvskit x\nExecStop=/usr/sbin/lvskitd\nDescription=/usr/sbin/lvskit\n', '/p/lvskit'), 'ExecStart=-/p/lvskit x\nExecStop=/usr/sbin/lvskitd\nDescription=/usr/sbin/lvskit\n');
   });
+
+  it('knows every unit of systemd/ by name (uninstall accepts only those in the unit directory)', () => {
+    assert.deepEqual([...UNIT_NAMES].sort(), readdirSync(join(root, 'systemd')).sort());
+  });
 });
+

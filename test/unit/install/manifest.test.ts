@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { decide, decideRemoval, type Entry, formatManifest, ManifestError, mergeEntries, parseManifest } from '../../../src/install/manifest';
+import { layout } from '../../../src/install/layout';
+import { decide, decideRemoval, type Entry, foreignEntries, formatManifest, ManifestError, mergeEntries, parseManifest } from '../../../src/install/manifest';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = 'b'.repeat(64);
@@ -84,4 +85,52 @@ describe('install/manifest', () => {
       assert.equal(decideRemoval({ type: 'file', sha256: SHA_A }, link), 'changed');
     });
   });
+
+  describe('what a manifest may list', () => {
+    const l = layout('/opt/x', {});
+    const why = (e: Entry) => foreignEntries([e], l)[0]?.why;
+
+    it('accepts everything an install under the layout writes, with any OCF root for the agent links', () => {
+      const genuine: Entry[] = [
+        { kind: 'dir', path: '/opt' },
+        { kind: 'dir', path: '/opt/x/sbin' },
+        { kind: 'dir', path: '/opt/x/lib/ocf/resource.d/heartbeat' },
+        { kind: 'dir', path: '/opt/x/share/lvskit/replaced' },
+        { kind: 'file', path: '/opt/x/sbin/lvskit', sha256: SHA_A },
+        { kind: 'file', path: '/opt/x/lib/systemd/system/lvsd.service', sha256: SHA_B },
+        { kind: 'symlink', path: '/opt/x/lib/ocf/resource.d/heartbeat/lvs', target: '/opt/x/sbin/lvskit' },
+        { kind: 'symlink', path: '/opt/x/sbin/ldirectord', target: '/opt/x/sbin/lvskit' },
+        // Installed with OCF_ROOT=/srv/ocf, uninstalled without it.
+        { kind: 'symlink', path: '/srv/ocf/resource.d/heartbeat/lvsd', target: '/opt/x/sbin/lvskit' },
+        { kind: 'dir', path: '/srv/ocf/resource.d' },
+        { kind: 'replaced', path: '/opt/x/lib/ocf/resource.d/heartbeat/lvs', backup: '/opt/x/share/lvskit/replaced/2-lvs' },
+      ];
+      assert.deepEqual(foreignEntries(genuine, l), []);
+    });
+
+    it('refuses files, links, saved copies and directories install never makes, naming the line', () => {
+      assert.deepEqual(foreignEntries([{ kind: 'file', path: '/etc/shadow', sha256: SHA_A }], l), [
+        { line: `file\t/etc/shadow\tsha256:${SHA_A}`, why: 'install puts no file there (only /opt/x/sbin/lvskit and its units in /opt/x/lib/systemd/system)' },
+      ]);
+      for (const e of [
+        { kind: 'file', path: '/opt/x/sbin/other', sha256: SHA_A },
+        { kind: 'file', path: '/opt/x/lib/systemd/system/ssh.service', sha256: SHA_A },
+        { kind: 'file', path: '/opt/x/sbin/../../../etc/shadow', sha256: SHA_A },
+        { kind: 'file', path: '/opt/x/sbin/lvskit/', sha256: SHA_A },
+        { kind: 'symlink', path: '/opt/x/sbin/lvskit', target: '/opt/x/sbin/lvskit' },
+        { kind: 'symlink', path: '/opt/x/lib/ocf/resource.d/heartbeat/lvs', target: '/etc/passwd' },
+        { kind: 'symlink', path: '/etc/lvs', target: '/opt/x/sbin/lvskit' },
+        { kind: 'symlink', path: '/resource.d/heartbeat/lvs', target: '/opt/x/sbin/lvskit' },
+        { kind: 'replaced', path: '/etc/passwd', backup: '/opt/x/share/lvskit/replaced/1-passwd' },
+        { kind: 'replaced', path: '/opt/x/sbin/lvskit', backup: '/tmp/planted' },
+        { kind: 'replaced', path: '/opt/x/sbin/lvskit', backup: '/opt/x/share/lvskit/replaced/1-other' },
+        { kind: 'dir', path: '/etc/ssh' },
+        { kind: 'dir', path: '/' },
+        { kind: 'dir', path: '/opt/x/sbin/sub' },
+      ] as Entry[]) {
+        assert.ok(why(e), JSON.stringify(e));
+      }
+    });
+  });
 });
+
