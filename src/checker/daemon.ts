@@ -101,8 +101,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       statusSoon();
     },
     fallback: (virtual, active) => {
-      log('info', `${active ? 'Added' : 'Deleted'} fallback server for ${describeVirtual(virtual)}`);
-      alerts.fallbackChanged(virtual, active, describeVirtual(virtual));
+      if (virtual.fallback) {
+        log('info', `${active ? 'Added' : 'Deleted'} fallback server for ${describeVirtual(virtual)}`);
+        alerts.fallbackChanged(virtual, active, describeVirtual(virtual));
+      } else log('info', `${active ? 'No' : 'Again a'} real server up for ${describeVirtual(virtual)}: fallbackcommand ${active ? 'start' : 'stop'}`);
       void fallbackCommands.run(virtual, active);
     },
     reconciled: (r) => {

@@ -104,10 +104,13 @@ export function desiredTable({ config, checkOf, current, now, active }: DesiredI
         ramping = true;
       }
     }
-    if (v.checktype !== 'off' && up === 0 && unknown === 0 && v.fallback) {
+    // ldirectord runs fallbackcommand when every real is down, with or without a fallback server.
+    if (v.checktype !== 'off' && up === 0 && unknown === 0 && (v.fallback || v.fallbackcommand)) {
       const fb = v.fallback;
-      const target = realTarget(v, fb);
-      if (!dests.has(target)) dests.set(target, { target, forward: fb.forward, weight: 1, uthreshold: 0, lthreshold: 0 });
+      if (fb) {
+        const target = realTarget(v, fb);
+        if (!dests.has(target)) dests.set(target, { target, forward: fb.forward, weight: 1, uthreshold: 0, lthreshold: 0 });
+      }
       fallback.add(key);
     }
     table.set(key, { spec: serviceSpec(v), dests });

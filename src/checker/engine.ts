@@ -58,6 +58,8 @@ export class Engine {
   private reconciling?: Promise<void>;
   private again = false;
   private stopped = false;
+  /** start() has built the checks: before, every real would count as down. */
+  private started = false;
   private processSlots = PROCESS_CHECKS_AT_ONCE;
   private readonly waiting: Array<() => void> = [];
   private readonly aborts = new Set<AbortController>();
@@ -84,7 +86,8 @@ export class Engine {
 
   /** The held addresses changed: put in or take out the virtuals that follow them, now. */
   addressesChanged(): void {
-    if (this.stopped) return;
+    // The first listing arrives before start(): start's own reconcile takes the addresses into account.
+    if (this.stopped || !this.started) return;
     void this.reconcileNow();
   }
 
@@ -101,6 +104,7 @@ export class Engine {
     const current = await this.backend.read();
     this.checks = buildChecks(this.config);
     this.index();
+    this.started = true;
     for (const check of this.checks.values()) {
       const trusted = check.members.some(({ virtual, real }) => (current.get(virtualKey(virtual))?.dests.get(realTarget(virtual, real))?.weight ?? 0) > 0);
       if (trusted) check.state.assumeUp(this.now());

@@ -78,7 +78,7 @@ export function snapshot(engine: Engine, meta: Pick<CheckerStatus, 'pid' | 'conf
       active: engine.isActive(v),
       scheduler: v.scheduler,
       realsUp: reals.filter((r) => r.health === 'up').length,
-      fallback: engine.fallbackActive(v),
+      fallback: engine.fallbackActive(v) && v.fallback !== undefined,
       reals,
     };
   });

@@ -210,5 +210,31 @@ describe('checker/engine: health to IPVS table', function () {
     await engine.start();
     assert.equal(ipvs.table.size, 0);
   });
+
+  it('ignores address events before start: no real counts as down before its first check', async () => {
+    const ipvs = new MemoryIpvs();
+    const fallbacks: boolean[] = [];
+    const v = virtual({ reals: [real(R1)] });
+    v.follow = '198.51.100.100';
+    v.fallbackcommand = '/usr/local/sbin/sorry';
+    engine = new Engine(config([v]), ipvs, { ...quiet, fallback: (_v, on) => fallbacks.push(on) }, Date.now, scripted(new Map()), { held: () => true });
+    engine.addressesChanged();
+    await engine.start();
+    await engine.settled;
+    assert.deepEqual(fallbacks, [], 'the fallback never went in');
+    assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1 });
+  });
+
+  it('runs the fallback hook when every real is down even without a fallback server (fallbackcommand alone)', async () => {
+    const ipvs = new MemoryIpvs();
+    const fallbacks: boolean[] = [];
+    const v = virtual({ reals: [real(R1)] });
+    v.fallbackcommand = '/usr/local/sbin/sorry';
+    engine = new Engine(config([v]), ipvs, { ...quiet, fallback: (_v, on) => fallbacks.push(on) }, Date.now, scripted(new Map([[R1, false]])));
+    await engine.start();
+    await engine.settled;
+    assert.deepEqual(fallbacks, [true]);
+    assert.deepEqual(ipvs.weights(), {}, 'no fallback server to add');
+  });
 });
 
