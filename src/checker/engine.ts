@@ -56,7 +56,9 @@ export class Engine {
   private periodic?: NodeJS.Timeout;
   private rampTimer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
-  private again = false;
+  private requested = 0;
+  private completed = 0;
+  private waiters: Array<{ ticket: number; resolve: () => void }> = [];
   private stopped = false;
   /** start() has built the checks: before, every real would count as down. */
   private started = false;
@@ -337,21 +339,29 @@ export class Engine {
     }, REPAIR_MS);
   }
 
-  /** One read, one diff, one batch. Concurrent calls coalesce into one more run. */
+  /**
+   * One read, one diff, one batch. Concurrent calls coalesce into one more run; each caller is
+   * answered by the first run that began after its call (not by the end of a busy series of runs).
+   */
   reconcileNow(): Promise<void> {
-    if (this.reconciling) {
-      this.again = true;
-      return this.reconciling;
-    }
-    this.reconciling = (async () => {
-      do {
-        this.again = false;
-        await this.reconcileOnce();
-      } while (this.again && !this.stopped);
-    })().finally(() => {
-      this.reconciling = undefined;
-    });
-    return this.reconciling;
+    const ticket = ++this.requested;
+    const answered = new Promise<void>((resolve) => this.waiters.push({ ticket, resolve }));
+    this.reconciling ??= (async () => {
+      try {
+        while (this.completed < this.requested && !this.stopped) {
+          const covers = this.requested;
+          await this.reconcileOnce();
+          this.completed = covers;
+          this.waiters = this.waiters.filter((w) => (w.ticket <= covers ? (w.resolve(), false) : true));
+        }
+      } finally {
+        // In the same turn as the loop's end: a call from now on starts a new loop.
+        this.reconciling = undefined;
+        for (const w of this.waiters) w.resolve();
+        this.waiters = [];
+      }
+    })();
+    return answered;
   }
 
   private async reconcileOnce(): Promise<void> {
