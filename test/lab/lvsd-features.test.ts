@@ -118,7 +118,8 @@ describe('lvsd side features through the built binary (alerts, fallbackcommand, 
     ));
     const log = 'alerts.log';
     await startLvsd(cfg, log);
-    await waitFor('r1 and r2 in the table', async () => (await inTable(R1, 1)) && (await inTable(R2, 2)), SOON_MS);
+    // The first lvsd of a fresh lab reads the whole binary through UML's hostfs: give its start longer.
+    await waitFor('r1 and r2 in the table', async () => (await inTable(R1, 1)) && (await inTable(R2, 2)), 3 * SOON_MS);
     await stopHttp(tp, 'r1');
 
     const mails = async (): Promise<Received[]> => (await cat(inbox)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Received);
