@@ -4,6 +4,7 @@
 // so the deadline, the teardown and the short reasons are the same as for every other check.
 import type net from 'node:net';
 import tls from 'node:tls';
+import { printable } from './detail';
 import { connect, describeError, Down, down, endpointOf, guarded, send } from './socket';
 import type { CheckResult, CheckTarget } from './types';
 
@@ -30,8 +31,7 @@ export interface Session {
 export function cleanDetail(detail: string, secrets: string[] = []): string {
   let d = detail;
   for (const s of secrets) if (s !== '') d = d.split(s).join('***');
-  d = d.replace(/[\x00-\x1f\x7f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return d.length > 200 ? `${d.slice(0, 199)}…` : d;
+  return printable(d);
 }
 
 export interface ConverseOptions {

@@ -20,8 +20,8 @@ export const CLIENT = {
 const COM_QUIT = 0x01;
 const COM_QUERY = 0x03;
 const MAX_PAYLOAD = 0xffffff;
-/** A reply larger than this is not a health check's business. */
-const MAX_MESSAGE = 64 * 1024 * 1024;
+/** A reply (one row, say) larger than this is not a health check's business; refused before it is held. */
+export const MAX_MESSAGE = 1024 * 1024;
 
 const sha1 = (...parts: Buffer[]) => createHash('sha1').update(Buffer.concat(parts)).digest();
 const sha256 = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
@@ -55,27 +55,19 @@ export function packet(seq: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-/** Splits a byte stream into packets, joining 16 MiB continuations. */
+/** Splits a byte stream into packets (a 16 MiB packet, the start of a longer one, is above MAX_MESSAGE). */
 export class PacketReader {
   private buf = Buffer.alloc(0);
-  private parts: Buffer[] = [];
-  private size = 0;
 
   push(data: Buffer): Array<{ seq: number; payload: Buffer }> {
     this.buf = Buffer.concat([this.buf, data]);
     const out: Array<{ seq: number; payload: Buffer }> = [];
     while (this.buf.length >= 4) {
       const len = this.buf.readUIntLE(0, 3);
+      if (len > MAX_MESSAGE) throw new Error(`MySQL: reply larger than ${MAX_MESSAGE} bytes`);
       if (this.buf.length < 4 + len) break;
-      const seq = this.buf[3]!;
-      this.parts.push(this.buf.subarray(4, 4 + len));
-      this.size += len;
-      if (this.size > MAX_MESSAGE) throw new Error(`MySQL: reply larger than ${MAX_MESSAGE} bytes`);
+      out.push({ seq: this.buf[3]!, payload: this.buf.subarray(4, 4 + len) });
       this.buf = this.buf.subarray(4 + len);
-      if (len === MAX_PAYLOAD) continue;
-      out.push({ seq, payload: Buffer.concat(this.parts) });
-      this.parts = [];
-      this.size = 0;
     }
     return out;
   }

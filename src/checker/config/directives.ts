@@ -7,6 +7,7 @@ import { resolveHost, splitHostPort } from './address';
 import { ValueError } from './errors';
 import type { CheckType, EmailConfig, Family, Forward, VirtualProtocol } from './model';
 import { parseReal, type RealDraft } from './real';
+import { receiveValue } from './receive';
 import type { Resolver } from './resolve';
 import { LDIRECTORD_SERVICES, UNSUPPORTED_SERVICES, type LdirectordService } from './services';
 import {
@@ -452,7 +453,7 @@ export const DIRECTIVES: readonly Directive[] = [
   {
     name: 'receive', scope: 'virtual', syntax: '"regular expression"', default: 'empty (any answer)',
     summary: 'What the answer must match. Quotes required; inside a section a "#" starts a comment, so it cannot appear here.',
-    set(v, s) { s.receive = quoted(v); },
+    set(v, s) { s.receive = receiveValue(quoted(v)); },
   },
   {
     name: 'httpmethod', scope: 'virtual', syntax: 'GET | HEAD', default: 'GET',
