@@ -13,6 +13,8 @@ export interface Step {
   send?: Buffer[];
   /** Switch this connection to TLS, then send `send` (PostgreSQL's SSLRequest answered 'S'). */
   startTls?: boolean;
+  /** With startTls: bytes sent in clear before the switch (MySQL's SSLRequest). */
+  beforeTls?: Buffer[];
   /** The verdict. The conversation then ends, after `goodbye` if given (COM_QUIT, Terminate, Unbind). */
   done?: CheckResult;
   goodbye?: Buffer;
@@ -68,7 +70,10 @@ export async function converse(
           unlisten(); // what the server says after the verdict does not change it
           return resolve(step);
         }
-        if (step.startTls) return upgrade(step.send ?? []);
+        if (step.startTls) {
+          for (const b of step.beforeTls ?? []) socket.write(b);
+          return upgrade(step.send ?? []);
+        }
         for (const b of step.send ?? []) socket.write(b);
       };
       const listen = (s: net.Socket): (() => void) => {
