@@ -57,7 +57,7 @@ describe('status: the cluster view from crm_mon XML, and the one-screen renderin
       directors: [],
       checkers: [{
         pid: 1, config: 'a\x1b[31m.cf', state: 'running', startedAt: '', updatedAt: '', reconciles: 0, lastReconcileMs: 0, reconcileErrors: 0, ageSeconds: 0,
-        virtuals: [{ virtual: '198.51.100.100:25 tcp', scheduler: 'wrr', realsUp: 0, fallback: false, reals: [
+        virtuals: [{ virtual: '198.51.100.100:25 tcp', scheduler: 'wrr', active: true, realsUp: 0, fallback: false, reals: [
           { real: '198.51.100.22:25', health: 'down', configuredWeight: 1, weight: null, uthreshold: 0, consecutiveFailures: 1, lastCheck: { at: '', up: false, detail: hostile, latencyMs: 1, kind: 'negotiate' } },
         ] }],
       }],
