@@ -39,8 +39,8 @@ const CLASS = new Uint8Array(256).map((_, b) => (b === 10 ? NL : /\w/.test(Strin
 
 const MATCHED = -2;
 const UNKNOWN = -1;
-/** DFA states kept per pattern (1 KiB each); past it the cache starts over. */
-const MAX_STATES = 2000;
+/** DFA states kept per pattern (1 KiB each, so at most 1 MiB); past it the cache starts over. */
+const MAX_STATES = 1000;
 /** Uncached steps between two looks at the clock. */
 const STEPS_PER_LOOK = 64;
 /** Longest stretch of matching before the event loop gets a turn. */
