@@ -17,7 +17,7 @@ import { HostKernel } from '../../lab/host';
 import type { CheckTarget } from '../../src/checker/checks/types';
 import type { ServiceName } from '../../src/checker/config/model';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
-import { DIRECTOR, readStatus, Started, waitFor, waitGone, writeConfig, type Status } from '../support/lvsd';
+import { DIRECTOR, readStatus, Started, waitFor, waitGone, writeConfig, writeFile, type Status } from '../support/lvsd';
 import type { CaseResult, CheckCase } from '../support/run-check';
 import type { Listener, ServeConfig } from '../support/servers/serve';
 
@@ -468,11 +468,12 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
   async function serve(node: string, list: Listener[]): Promise<void> {
     const tp = t();
     const dir = join(tp.node(node).dir, 'serve');
-    mkdirSync(dir, { recursive: true });
+    // Written from inside the lab kernel: a UML guest may not see files the host makes under it.
+    await tp.run(node, ['mkdir', '-p', dir]);
     await tp.run(node, ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
       '-subj', '/CN=www.example.test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
     const config: ServeConfig = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), listeners: list };
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    await writeFile(tp, join(dir, 'config.json'), JSON.stringify(config));
     const log = join(dir, 'serve.log');
     await started.start(node, [process.execPath, '--import', tsx, join(root, 'test', 'support', 'servers', 'serve.ts'), join(dir, 'config.json')], log);
     await waitFor(`the servers on ${node}`, async () => existsSync(join(dir, 'ready')), 60_000).catch((err: Error) => {
@@ -524,7 +525,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
     this.timeout(120_000);
     const tp = t();
     const external = join(tp.node(DIRECTOR).dir, 'external.sh');
-    writeFileSync(external, `#!/bin/sh\n# VIP VPORT RIP RPORT: up for r1 only\n[ "$3" = "${REAL}" ]\n`, { mode: 0o755 });
+    await writeFile(tp, external, `#!/bin/sh\n# VIP VPORT RIP RPORT: up for r1 only\n[ "$3" = "${REAL}" ]\n`, '755');
     const sections = KINDS.map((k) => {
       const rp = k.realPort ?? k.port;
       const lines = k.lines.map((l) => l.replace('EXTERNAL', external));
