@@ -461,7 +461,9 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
     if (!topo) throw new Error('no topology (before() failed)');
     return topo;
   };
+  /** lvsd, per test; the servers live as long as the topology. */
   const started = new Started(t);
+  const servers = new Started(t);
   let stamps = '';
 
   /** serve.ts with these listeners in a node; resolves once they all listen. */
@@ -476,7 +478,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
     const config: ServeConfig = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), listeners: list };
     await writeFile(tp, join(dir, 'config.json'), JSON.stringify(config));
     const log = join(dir, 'serve.log');
-    await started.start(node, [process.execPath, '--import', tsx, join(root, 'test', 'support', 'servers', 'serve.ts'), join(dir, 'config.json')], log);
+    await servers.start(node, [process.execPath, '--import', tsx, join(root, 'test', 'support', 'servers', 'serve.ts'), join(dir, 'config.json')], log);
     await waitFor(`the servers on ${node}`, async () => (await tp.exec(node, ['test', '-e', join(dir, 'ready')])).code === 0, 60_000).catch(async (err: Error) => {
       throw new Error(`${err.message}\n${(await tp.exec(node, ['cat', log])).stdout}`);
     });
@@ -510,6 +512,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
   after(async function () {
     this.timeout(60_000);
     await started.killAll();
+    await servers.killAll();
     await topo?.destroy();
   });
 
