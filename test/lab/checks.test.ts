@@ -516,6 +516,17 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
     await topo?.destroy();
   });
 
+  /** The tails of lvsd's and the servers' logs, for a failure message. */
+  async function diagnose(config: string): Promise<string> {
+    const tp = t();
+    const tail = async (node: string, file: string) => `--- ${file}\n${(await tp.exec(node, ['tail', '-n', '30', file])).stdout}`;
+    return [
+      await tail(DIRECTOR, join(tp.node(DIRECTOR).dir, `${config}.log`)),
+      await tail('r1', join(tp.node('r1').dir, 'serve', 'serve.log')),
+      await tail('r2', join(tp.node('r2').dir, 'serve', 'serve.log')),
+    ].join('\n');
+  }
+
   async function startLvsd(name: string, text: string): Promise<{ pid: number; config: string }> {
     const tp = t();
     const config = await writeConfig(tp, name, text);
@@ -535,12 +546,13 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
       const lines = k.lines.map((l) => l.replace('EXTERNAL', external));
       return virtualSection(k.port, [`${REAL}:${rp}`, `${k.down ?? HOLE}:${rp}`], lines);
     });
-    const { config } = await startLvsd('kinds.cf', `checkinterval=2\nchecktimeout=3\nnegotiatetimeout=3\n${sections.join('\n')}\n`);
+    // Generous deadlines: UML runs every node on one CPU of a busy machine; GHOST's ping waits out checktimeout.
+    const { config } = await startLvsd('kinds.cf', `checkinterval=2\nchecktimeout=5\nnegotiatetimeout=10\n${sections.join('\n')}\n`);
     let status: Status | undefined;
     await waitFor('every real checked', async () => {
       status = await readStatus(tp, config).catch(() => undefined);
       return !!status && KINDS.every((k) => [...realsOf(status!, k.port).values()].length === 2 && [...realsOf(status!, k.port).values()].every((r) => r.health !== 'unknown'));
-    }, 60_000).catch((err: Error) => assert.fail(`${err.message}\n${JSON.stringify(status, null, 1)}`));
+    }, 90_000).catch(async (err: Error) => assert.fail(`${err.message}\n${JSON.stringify(status, null, 1)}\n${await diagnose('kinds.cf')}`));
     const wrong: string[] = [];
     for (const k of KINDS) {
       const reals = realsOf(status!, k.port);
@@ -550,7 +562,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
         if (r?.health !== health) wrong.push(`${k.kind}: ${ip} is ${r?.health} (${r?.lastCheck?.detail ?? 'no check'}), not ${health}`);
       }
     }
-    assert.deepEqual(wrong, []);
+    assert.deepEqual(wrong, [], await diagnose('kinds.cf'));
   });
 
   it('hostile reals beside a healthy one: its checks keep their interval, /metrics answers, SIGTERM is prompt, memory stays small', async function () {
@@ -565,9 +577,14 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
       virtualSection(9105, [`${HOLE}:${HOSTILE.sip}`], ['service=sip', 'login="lvsd@lab.test"']),
       virtualSection(9106, [`${HOLE}:${HOSTILE.smtp}`], ['service=smtp']),
     ];
-    const healthy = virtualSection(HEALTHY_PORT, [`${REAL}:${HEALTHY_PORT}`], ['service=http', 'request="/ok"', 'receive="status: ok"']);
+    // The healthy real's server shares UML's one CPU with the hostile ones and lvsd: a generous deadline.
+    const healthy = virtualSection(HEALTHY_PORT, [`${REAL}:${HEALTHY_PORT}`], ['service=http', 'request="/ok"', 'receive="status: ok"', 'negotiatetimeout=10']);
     const { pid, config } = await startLvsd('hostile.cf', `checkinterval=1\nchecktimeout=3\nnegotiatetimeout=3\nmetrics = ${D1}:9100\n${healthy}\n${hostile.join('\n')}\n`);
-    await waitFor('the healthy real up', async () => realsOf(await readStatus(tp, config).catch(() => ({ virtuals: [] }) as unknown as Status), HEALTHY_PORT).get(REAL)?.health === 'up', 30_000);
+    let first: Status | undefined;
+    await waitFor('the healthy real up', async () => {
+      first = await readStatus(tp, config).catch(() => undefined);
+      return !!first && realsOf(first, HEALTHY_PORT).get(REAL)?.health === 'up';
+    }, 60_000).catch(async (err: Error) => assert.fail(`${err.message}\n${JSON.stringify(first, null, 1)}\n${await diagnose('hostile.cf')}`));
 
     const from = Date.now() / 1000;
     const probe = await tp.exec('client', ['python3', '-c', METRICS_PROBE, `http://${D1}:9100/metrics`, String(WINDOW_S)], { timeoutMs: (WINDOW_S + 30) * 1000 });
@@ -596,7 +613,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
 
     // Bounds for correctness on a busy UML lab, not benchmarks.
     assert.ok(times.length >= WINDOW_S / 2, `the healthy real was checked ${times.length} times in ${WINDOW_S} s`);
-    assert.ok(maxGap < 2.5, `the healthy real's checks were ${maxGap.toFixed(2)} s apart (checkinterval 1 s)`);
+    assert.ok(maxGap < 3, `the healthy real's checks were ${maxGap.toFixed(2)} s apart (checkinterval 1 s)`);
     assert.equal(metrics.fails, 0, 'every /metrics request answered');
     assert.ok(metrics.max < 1000, `/metrics took up to ${metrics.max} ms`);
     assert.ok(termMs < 5000, `SIGTERM took ${termMs} ms`);

@@ -319,7 +319,11 @@ function serversFor(l: Listener): Array<net.Server | dgram.Socket> {
   switch (l.kind) {
     case 'http': {
       const handler = l.stamps === undefined ? httpHandler : (req: http.IncomingMessage, res: http.ServerResponse) => {
-        appendFileSync(l.stamps!, `${Date.now() / 1000}\n`);
+        try {
+          appendFileSync(l.stamps!, `${Date.now() / 1000}\n`);
+        } catch (err) {
+          process.stderr.write(`serve: cannot stamp ${l.stamps}: ${String(err)}\n`);
+        }
         httpHandler(req, res);
       };
       return [l.tls ? https.createServer(tlsOptions(), handler) : http.createServer(handler)];
