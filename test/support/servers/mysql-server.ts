@@ -16,6 +16,9 @@ export interface MysqlServer {
   pid(): number;
 }
 
+/** InnoDB reserves address space for an 8 TB buffer pool by default, which a UML guest cannot map. */
+const SMALL = ['--innodb-buffer-pool-size=16M', '--innodb-buffer-pool-size-max=16M'];
+
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export async function startMysql(topo: Topology, node: string, setup: MysqlSetup): Promise<MysqlServer> {
@@ -26,6 +29,7 @@ export async function startMysql(topo: Topology, node: string, setup: MysqlSetup
   await topo.run(node, ['mkdir', '-p', dir]);
   await topo.run(node, [
     'mariadb-install-db', '--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db',
+    ...SMALL,
   ]);
   const { cert, key } = await selfSignedCert(topo, node, dir);
   const log = join(dir, 'server.log');
@@ -33,7 +37,7 @@ export async function startMysql(topo: Topology, node: string, setup: MysqlSetup
     node,
     [
       'mariadbd', '--no-defaults', `--datadir=${data}`, '--user=root', `--bind-address=${setup.address}`, `--port=${setup.port}`,
-      `--socket=${socket}`, `--pid-file=${pidFile}`, '--skip-name-resolve', '--innodb-buffer-pool-size=16M', `--ssl-cert=${cert}`, `--ssl-key=${key}`,
+      `--socket=${socket}`, `--pid-file=${pidFile}`, '--skip-name-resolve', ...SMALL, `--ssl-cert=${cert}`, `--ssl-key=${key}`,
     ],
     { detach: true, log },
   );
