@@ -207,7 +207,7 @@ describe("lab: ldap, ldaps, mysql and pgsql through the built binary's lvsd on I
   const OTHER = '198.51.100.22';
 
   before(async function () {
-    this.timeout(BOOT_TIMEOUT_MS + 120_000);
+    this.timeout(BOOT_TIMEOUT_MS + 420_000); // MariaDB's bootstrap takes minutes in UML
     const base = defaultSpec(1, 2);
     topo = await Topology.create(await labKernel(), { ...base, nodes: base.nodes.map((n) => ({ ...n, http: false })) });
     await Promise.all([

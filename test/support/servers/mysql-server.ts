@@ -30,7 +30,7 @@ export async function startMysql(topo: Topology, node: string, setup: MysqlSetup
   await topo.run(node, [
     'mariadb-install-db', '--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db',
     ...SMALL,
-  ]);
+  ], { timeoutMs: 300_000 }); // minutes in a UML guest, where every write crosses hostfs
   const { cert, key } = await selfSignedCert(topo, node, dir);
   const log = join(dir, 'server.log');
   const started = await topo.exec(
