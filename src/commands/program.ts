@@ -91,9 +91,9 @@ function buildProgram(outcome: Outcome): Command {
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const { collectStatus } = await import('../status/collect');
-      const { renderStatus } = await import('../status/render');
+      const { renderJson, renderStatus } = await import('../status/render');
       const view = collectStatus();
-      process.stdout.write(opts.json ? `${JSON.stringify(view, null, 2)}\n` : renderStatus(view));
+      process.stdout.write(opts.json ? renderJson(view) : renderStatus(view));
     });
 
   return program;

@@ -1,11 +1,30 @@
 // `lvskit status` on one screen: role and VIP, the checker's reals, the cluster.
+import { printable } from '../checker/checks/detail';
 import type { StatusView } from './collect';
+
+/**
+ * The view with every string made one printable line. Status files and crm_mon carry words from
+ * real servers and agents; lvsd cleans what it writes, but a file is only as good as its writer.
+ */
+export function printableView<T>(value: T): T {
+  if (typeof value === 'string') return printable(value, 400) as T;
+  if (Array.isArray(value)) return value.map(printableView) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, printableView(v)])) as T;
+  }
+  return value;
+}
+
+export function renderJson(v: StatusView): string {
+  return `${JSON.stringify(printableView(v), null, 2)}\n`;
+}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-export function renderStatus(v: StatusView): string {
+export function renderStatus(view: StatusView): string {
+  const v = printableView(view);
   const out: string[] = [];
   out.push('Director');
   if (v.directors.length === 0) out.push('  no lvs instance has run on this node');

@@ -1,10 +1,13 @@
 // The ldap, ldaps, mysql and pgsql checks against Debian's real servers (slapd, MariaDB,
-// PostgreSQL) in a lab real server, run from the lab client as the engine runs them (one
-// AbortSignal deadline each). The host kernel is enough: namespaces, no IPVS needed.
+// PostgreSQL) in a lab real server. First the check modules, from source, from the lab client as
+// the engine runs them (one AbortSignal deadline each; the host kernel is enough: namespaces, no
+// IPVS needed); then the same kinds through the built binary's lvsd in a director on IPVS.
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultSpec, Topology, type TopologySpec } from '../../lab';
+import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
+import { DIRECTOR, readStatus, Started, waitFor, writeConfig, type Status } from '../support/lvsd';
 import { HostKernel } from '../../lab/host';
 import type { CheckTarget } from '../../src/checker/checks/types';
 import type { CaseResult, CheckCase } from '../support/run-check';
@@ -128,6 +131,13 @@ describe('lab: ldap, ldaps, mysql and pgsql checks against slapd, MariaDB and Po
       assert.deepEqual(r.up && [r.up.up, r.up.detail], [true, '1 row']);
     });
 
+    it('logs in inside TLS when the server offers it (libmysqlclient\'s ssl-mode=PREFERRED): the server says so', async () => {
+      // A row only when this very session is encrypted.
+      const overTls = "/SELECT 1 FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'SSL_CIPHER' AND VARIABLE_VALUE <> ''";
+      const r = await run([['tls', health({ request: overTls })]]);
+      assert.deepEqual(r.tls && [r.tls.up, r.tls.detail], [true, '1 row']);
+    });
+
     it('down: a wrong password, with the server\'s words and without the password', async () => {
       const r = await run([['wrong', health({ passwd: WRONG })]]);
       assert.equal(r.wrong?.up, false);
@@ -184,3 +194,64 @@ describe('lab: ldap, ldaps, mysql and pgsql checks against slapd, MariaDB and Po
     });
   });
 });
+
+describe("lab: ldap, ldaps, mysql and pgsql through the built binary's lvsd on IPVS", function () {
+  let topo: Topology | undefined;
+  const t = (): Topology => {
+    if (!topo) throw new Error('no topology (before() failed)');
+    return topo;
+  };
+  const started = new Started(t);
+  const VIP = '198.51.100.100';
+  /** Nothing listens there: its checks are refused. */
+  const OTHER = '198.51.100.22';
+
+  before(async function () {
+    this.timeout(BOOT_TIMEOUT_MS + 420_000); // MariaDB's bootstrap takes minutes in UML
+    const base = defaultSpec(1, 2);
+    topo = await Topology.create(await labKernel(), { ...base, nodes: base.nodes.map((n) => ({ ...n, http: false })) });
+    await Promise.all([
+      startLdap(topo, 'r1', { address: DB, port: PORTS.ldap, tlsPort: PORTS.ldaps, password: PW.ldap }),
+      startMysql(topo, 'r1', { address: DB, port: PORTS.mysql, user: 'lvs', password: PW.mysql }),
+      startPgsql(topo, 'r1', { address: DB, port: PORTS.pgsql, passwords: { scram: PW.scram, md5: PW.md5, clear: PW.clear } }),
+    ]);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await started.killAll();
+    await topo?.run(DIRECTOR, ['ipvsadm', '-C']).catch(() => undefined);
+    await topo?.destroy();
+  });
+
+  it('each kind: the database real up, the other down, in the status file; no password in the log', async function () {
+    this.timeout(120_000);
+    const tp = t();
+    const KINDS: Array<[string, number, string[]]> = [
+      ['ldap', PORTS.ldap, ['service=ldap', `request="${SUFFIX}"`, `login="${ROOTDN}"`, `passwd="${PW.ldap}"`, 'receive="^dc=example,"']],
+      ['ldaps', PORTS.ldaps, ['service=ldaps', `request="ou=people,${SUFFIX}"`, 'receive="ou=people"']],
+      ['mysql', PORTS.mysql, ['service=mysql', 'login="lvs"', `passwd="${PW.mysql}"`, 'database="health"', 'request="SELECT ok FROM up"']],
+      ['pgsql', PORTS.pgsql, ['service=pgsql', 'login="lvs_scram"', `passwd="${PW.scram}"`, 'database="health"', 'request="SELECT 1"']],
+    ];
+    const sections = KINDS.map(([, port, lines]) => [`virtual=${VIP}:${port}`, `\treal=${DB}:${port} gate 1`, `\treal=${OTHER}:${port} gate 1`, ...lines.map((l) => `\t${l}`)].join('\n'));
+    const config = await writeConfig(tp, 'db.cf', `checkinterval=2\nnegotiatetimeout=10\n${sections.join('\n')}\n`);
+    const log = join(tp.node(DIRECTOR).dir, 'db-lvsd.log');
+    await started.start(DIRECTOR, [tp.spec.binary, 'checker', '-d', '--config', config], log);
+    const realsOf = (s: Status, port: number) => new Map((s.virtuals.find((v) => v.virtual.includes(`${VIP}:${port}`))?.reals ?? []).map((r) => [r.real.replace(/:\d+$/, ''), r]));
+    let status: Status | undefined;
+    await waitFor('every real checked', async () => {
+      status = await readStatus(tp, config).catch(() => undefined);
+      return !!status && KINDS.every(([, port]) => [DB, OTHER].every((ip) => realsOf(status!, port).get(ip)?.lastCheck !== undefined));
+    }, 90_000).catch((err: Error) => assert.fail(`${err.message}\n${JSON.stringify(status, null, 1)}`));
+    const wrong = KINDS.flatMap(([kind, port]) => {
+      const reals = realsOf(status!, port);
+      return ([[DB, 'up'], [OTHER, 'down']] as const)
+        .filter(([ip, want]) => reals.get(ip)?.health !== want)
+        .map(([ip, want]) => `${kind}: ${ip} is ${reals.get(ip)?.health} (${reals.get(ip)?.lastCheck?.detail}), not ${want}`);
+    });
+    assert.deepEqual(wrong, []);
+    const logged = await tp.run(DIRECTOR, ['cat', log]);
+    for (const pw of Object.values(PW)) assert.ok(!logged.includes(pw) && !JSON.stringify(status).includes(pw), 'a password in the log or the status file');
+  });
+});
+

@@ -4,6 +4,7 @@
 // so the deadline, the teardown and the short reasons are the same as for every other check.
 import type net from 'node:net';
 import tls from 'node:tls';
+import { printable } from './detail';
 import { connect, describeError, Down, down, endpointOf, guarded, send } from './socket';
 import type { CheckResult, CheckTarget } from './types';
 
@@ -12,6 +13,8 @@ export interface Step {
   send?: Buffer[];
   /** Switch this connection to TLS, then send `send` (PostgreSQL's SSLRequest answered 'S'). */
   startTls?: boolean;
+  /** With startTls: bytes sent in clear before the switch (MySQL's SSLRequest). */
+  beforeTls?: Buffer[];
   /** The verdict. The conversation then ends, after `goodbye` if given (COM_QUIT, Terminate, Unbind). */
   done?: CheckResult;
   goodbye?: Buffer;
@@ -30,8 +33,7 @@ export interface Session {
 export function cleanDetail(detail: string, secrets: string[] = []): string {
   let d = detail;
   for (const s of secrets) if (s !== '') d = d.split(s).join('***');
-  d = d.replace(/[\x00-\x1f\x7f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return d.length > 200 ? `${d.slice(0, 199)}…` : d;
+  return printable(d);
 }
 
 export interface ConverseOptions {
@@ -68,7 +70,10 @@ export async function converse(
           unlisten(); // what the server says after the verdict does not change it
           return resolve(step);
         }
-        if (step.startTls) return upgrade(step.send ?? []);
+        if (step.startTls) {
+          for (const b of step.beforeTls ?? []) socket.write(b);
+          return upgrade(step.send ?? []);
+        }
         for (const b of step.send ?? []) socket.write(b);
       };
       const listen = (s: net.Socket): (() => void) => {

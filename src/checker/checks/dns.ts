@@ -1,9 +1,10 @@
 // service=dns (ldirectord check_dns, Net::DNS): ask the real for `request` over UDP (TCP when the
 // virtual is tcp, or when the UDP answer is truncated); up when an A address or a PTR name in the
-// answer matches receive. As Net::DNS does, an address as request becomes a PTR query.
+// answer is receive. ldirectord compares with `eq`, not a pattern: receive is the exact address or
+// name. As Net::DNS does, an address as request becomes a PTR query.
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
-import { brief, connect, endpointOf, fail, guarded, LineReader, readLengthPrefixed, receivePattern, send, udpExchange, up } from './socket';
+import { brief, connect, endpointOf, fail, guarded, LineReader, readLengthPrefixed, send, udpExchange, up } from './socket';
 import type { Check } from './types';
 
 export const TYPE = { A: 1, NS: 2, CNAME: 5, PTR: 12, AAAA: 28 } as const;
@@ -158,7 +159,6 @@ export function readName(buf: Buffer, offset: number): { name: string; next: num
 export const dnsCheck: Check = (target, signal) =>
   guarded(signal, async (scope) => {
     if (target.receive === '') fail('receive is empty: a DNS check needs the address or name to expect');
-    const pattern = receivePattern(target.receive);
     const question = questionFor(target.request);
     const id = randomInt(0x10000);
     const query = encodeQuery(id, question);
@@ -191,9 +191,9 @@ export const dnsCheck: Check = (target, signal) =>
     const found: string[] = [];
     for (const rr of answer.answers) {
       if ((rr.type === TYPE.A || rr.type === TYPE.PTR) && rr.data !== undefined) {
-        if (pattern.test(rr.data)) return up(`answer ${brief(rr.data, 60)}`);
+        if (rr.data === target.receive) return up(`answer ${brief(rr.data, 60)}`);
         found.push(rr.data);
       }
     }
-    fail(found.length ? `no match for /${brief(target.receive, 40)}/ in ${brief(found.join(' '), 60)}` : `no A or PTR record for ${brief(question.name, 60)}`);
+    fail(found.length ? `"${brief(target.receive, 40)}" not among ${brief(found.join(' '), 60)}` : `no A or PTR record for ${brief(question.name, 60)}`);
   });

@@ -48,7 +48,8 @@ export const ftpCheck: Check = (target, signal) =>
     }
     await goodbye(control, 'QUIT\r\n');
     if (!pattern) return up(`downloaded ${brief(file, 40)}`);
-    if (pattern.test(got.data.toString('utf8'))) return up(`${brief(file, 40)} matches`);
+    scope.step('matching the file');
+    if (await pattern.matches(got.data, scope.signal)) return up(`${brief(file, 40)} matches`);
     fail(`no match for /${brief(target.receive, 40)}/ in ${brief(file, 40)}`);
   });
 

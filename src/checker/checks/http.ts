@@ -33,6 +33,7 @@ interface Response {
 
 export const httpCheck: Check = (target, signal) =>
   guarded(signal, async (scope) => {
+    const pattern = target.receive === '' ? undefined : receivePattern(target.receive);
     const proxy = target.service === 'http_proxy';
     let hop = firstHop(target);
     // Host names that mean "this real" in a Location header.
@@ -44,8 +45,10 @@ export const httpCheck: Check = (target, signal) =>
         continue;
       }
       if (res.status < 200 || res.status > 299) fail(`HTTP ${res.status}`);
-      if (target.receive === '') return up(`HTTP ${res.status}`);
-      if (receivePattern(target.receive).test(res.body.toString('utf8'))) return up(`HTTP ${res.status}, body matches`);
+      if (!pattern) return up(`HTTP ${res.status}`);
+      scope.step('matching the body');
+      // The raw bytes, as ldirectord matches LWP's $res->content.
+      if (await pattern.matches(res.body, scope.signal)) return up(`HTTP ${res.status}, body matches`);
       fail(`HTTP ${res.status}, no match for /${brief(target.receive, 40)}/`);
     }
   });

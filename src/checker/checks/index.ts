@@ -16,11 +16,18 @@ import { popCheck } from './pop';
 import { simpletcpCheck } from './simpletcp';
 import { sipCheck } from './sip';
 import { smtpCheck } from './smtp';
+import { printable } from './detail';
 import type { Check } from './types';
 
 export type { Check, CheckResult, CheckTarget } from './types';
 
 const always: Check = () => Promise.resolve({ up: true, detail: 'no check' });
+
+/** Every result leaves here as one printable line: a real's bytes never reach a terminal raw. */
+const printed = (check: Check): Check => async (target, signal) => {
+  const r = await check(target, signal);
+  return { up: r.up, detail: printable(r.detail) };
+};
 
 const NEGOTIATE: Record<ServiceName, Check> = {
   dns: dnsCheck,
@@ -45,6 +52,10 @@ const NEGOTIATE: Record<ServiceName, Check> = {
 };
 
 export function checkFor(kind: CheckKind, service: ServiceName): Check {
+  return printed(uncleaned(kind, service));
+}
+
+function uncleaned(kind: CheckKind, service: ServiceName): Check {
   switch (kind) {
     case 'connect':
       return connectCheck;

@@ -3,6 +3,7 @@
 // entry comes back and its DN matches receive (when set). ldaps is the same over TLS, unverified.
 import { boolean, children, enumerated, integer, octetString, readInteger, readTlv, sequence, type Tlv } from './ber';
 import { converse, type Session, type Step } from './conversation';
+import type { Pattern } from '../pattern';
 import { down, receivePattern, up } from './socket';
 import type { Check, CheckResult, CheckTarget } from './types';
 
@@ -101,6 +102,9 @@ export function baseDn(request: string): string {
   return request.startsWith('/') ? request.slice(1) : request;
 }
 
+/** The entries asked for carry no attributes ("1.1"): a DN, a referral or a result is far below this. */
+export const MAX_MESSAGE = 64 * 1024;
+
 const BIND = 1;
 const SEARCH = 2;
 
@@ -122,7 +126,7 @@ export class LdapSession implements Session {
     this.buf = Buffer.concat([this.buf, data]);
     const send: Buffer[] = [];
     for (;;) {
-      const t = readTlv(this.buf);
+      const t = readTlv(this.buf, 0, MAX_MESSAGE);
       if (!t) return { send };
       this.buf = this.buf.subarray(t.size);
       const step = this.handle(parseMessage(t));
@@ -166,12 +170,13 @@ export class LdapSession implements Session {
     if (n > 1) return down(`${n} entries, expected exactly 1`);
     const { receive } = this.target;
     if (receive === '') return up(`entry "${dn}"`);
-    let re: RegExp;
+    let re: Pattern;
     try {
       re = receivePattern(receive);
     } catch (err) {
       return down((err as Error).message);
     }
+    // Bounded by MAX_MESSAGE, so matched at once.
     return re.test(dn) ? up(`entry "${dn}" matches receive`) : down(`entry "${dn}" does not match receive`);
   }
 }

@@ -1,7 +1,10 @@
 // mysql check, as ldirectord's check_sql with DBD::mysql: log in as login/passwd on database, run
 // request, up when at least one row comes back. Speaks the client/server protocol itself
-// (handshake v10, protocol 4.1): mysql_native_password, and caching_sha2_password's fast path.
-// Like libmysqlclient by default, it never sends a password in clear nor to an unverified RSA key.
+// (handshake v10, protocol 4.1). Like libmysqlclient's default (ssl-mode=PREFERRED) it switches to
+// TLS when the server offers it, without verifying the certificate. Authentication:
+// mysql_native_password; caching_sha2_password, its fast path anywhere and its full authentication
+// (the password itself) only inside TLS; sha256_password inside TLS. It never sends a password in
+// clear nor to an unverified RSA key. (mysql2 was measured and left out: docs/checker.md.)
 import { createHash } from 'node:crypto';
 import { converse, missingSettings, rowsDetail, sqlQuery, type Session, type Step } from './conversation';
 import { down, up } from './socket';
@@ -12,6 +15,7 @@ export const CLIENT = {
   LONG_FLAG: 0x4,
   CONNECT_WITH_DB: 0x8,
   PROTOCOL_41: 0x200,
+  SSL: 0x800,
   TRANSACTIONS: 0x2000,
   SECURE_CONNECTION: 0x8000,
   PLUGIN_AUTH: 0x80000,
@@ -20,8 +24,8 @@ export const CLIENT = {
 const COM_QUIT = 0x01;
 const COM_QUERY = 0x03;
 const MAX_PAYLOAD = 0xffffff;
-/** A reply larger than this is not a health check's business. */
-const MAX_MESSAGE = 64 * 1024 * 1024;
+/** A reply (one row, say) larger than this is not a health check's business; refused before it is held. */
+export const MAX_MESSAGE = 1024 * 1024;
 
 const sha1 = (...parts: Buffer[]) => createHash('sha1').update(Buffer.concat(parts)).digest();
 const sha256 = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
@@ -55,27 +59,24 @@ export function packet(seq: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-/** Splits a byte stream into packets, joining 16 MiB continuations. */
+/** Splits a byte stream into packets (a 16 MiB packet, the start of a longer one, is above MAX_MESSAGE). */
 export class PacketReader {
   private buf = Buffer.alloc(0);
-  private parts: Buffer[] = [];
-  private size = 0;
+
+  /** Bytes held that make no whole packet yet. */
+  get pending(): number {
+    return this.buf.length;
+  }
 
   push(data: Buffer): Array<{ seq: number; payload: Buffer }> {
     this.buf = Buffer.concat([this.buf, data]);
     const out: Array<{ seq: number; payload: Buffer }> = [];
     while (this.buf.length >= 4) {
       const len = this.buf.readUIntLE(0, 3);
+      if (len > MAX_MESSAGE) throw new Error(`MySQL: reply larger than ${MAX_MESSAGE} bytes`);
       if (this.buf.length < 4 + len) break;
-      const seq = this.buf[3]!;
-      this.parts.push(this.buf.subarray(4, 4 + len));
-      this.size += len;
-      if (this.size > MAX_MESSAGE) throw new Error(`MySQL: reply larger than ${MAX_MESSAGE} bytes`);
+      out.push({ seq: this.buf[3]!, payload: this.buf.subarray(4, 4 + len) });
       this.buf = this.buf.subarray(4 + len);
-      if (len === MAX_PAYLOAD) continue;
-      out.push({ seq, payload: Buffer.concat(this.parts) });
-      this.parts = [];
-      this.size = 0;
     }
     return out;
   }
@@ -132,7 +133,7 @@ export function parseError(p: Buffer): string {
 }
 
 /** The auth response for `plugin`, or why lvsd does not answer it. */
-export function authResponse(plugin: string, password: string, nonce: Buffer): Buffer | string {
+export function authResponse(plugin: string, password: string, nonce: Buffer, secure = false): Buffer | string {
   switch (plugin) {
     case 'mysql_native_password':
       return nativePasswordScramble(password, nonce);
@@ -141,7 +142,9 @@ export function authResponse(plugin: string, password: string, nonce: Buffer): B
     case 'mysql_clear_password':
       return 'the server asks for the password in clear (mysql_clear_password), which lvsd does not send';
     case 'sha256_password':
-      return 'sha256_password needs TLS or the server\'s RSA key, which lvsd does not use; use mysql_native_password or caching_sha2_password for this user';
+      return secure
+        ? Buffer.concat([Buffer.from(password, 'utf8'), Buffer.from([0])])
+        : 'sha256_password needs TLS (the server offers none) or the server\'s RSA key, which lvsd does not trust unverified';
     default:
       return `authentication plugin ${plugin} is not supported (lvsd speaks mysql_native_password and caching_sha2_password)`;
   }
@@ -153,19 +156,36 @@ export interface LoginOptions {
   database: string;
   plugin: string;
   serverCapabilities: number;
+  /** Inside TLS (after an SSLRequest). */
+  tls?: boolean;
+}
+
+function capabilities(o: Pick<LoginOptions, 'database' | 'serverCapabilities' | 'tls'>): number {
+  let caps =
+    CLIENT.LONG_PASSWORD | CLIENT.LONG_FLAG | CLIENT.PROTOCOL_41 | CLIENT.TRANSACTIONS | CLIENT.SECURE_CONNECTION | CLIENT.PLUGIN_AUTH;
+  if (o.database !== '') caps |= CLIENT.CONNECT_WITH_DB;
+  if (o.tls) caps |= CLIENT.SSL;
+  return (caps & (o.serverCapabilities | CLIENT.PROTOCOL_41 | CLIENT.SECURE_CONNECTION)) >>> 0;
+}
+
+/** The fixed head of HandshakeResponse41, which is also the whole SSLRequest. */
+function responseHead(caps: number): Buffer {
+  const head = Buffer.alloc(32);
+  head.writeUInt32LE(caps, 0);
+  head.writeUInt32LE(MAX_PAYLOAD, 4); // max packet size
+  head[8] = 45; // utf8mb4_general_ci
+  return head;
+}
+
+/** SSLRequest: the client asks for TLS before it says anything else. */
+export function sslRequest(o: Pick<LoginOptions, 'database' | 'serverCapabilities'>): Buffer {
+  return responseHead(capabilities({ ...o, tls: true }));
 }
 
 /** HandshakeResponse41. */
 export function handshakeResponse(o: LoginOptions): Buffer {
-  let caps =
-    CLIENT.LONG_PASSWORD | CLIENT.LONG_FLAG | CLIENT.PROTOCOL_41 | CLIENT.TRANSACTIONS | CLIENT.SECURE_CONNECTION | CLIENT.PLUGIN_AUTH;
-  if (o.database !== '') caps |= CLIENT.CONNECT_WITH_DB;
-  caps &= o.serverCapabilities | CLIENT.PROTOCOL_41 | CLIENT.SECURE_CONNECTION;
-  const head = Buffer.alloc(32);
-  head.writeUInt32LE(caps >>> 0, 0);
-  head.writeUInt32LE(MAX_PAYLOAD, 4); // max packet size
-  head[8] = 45; // utf8mb4_general_ci
-  const parts = [head, Buffer.from(o.user, 'utf8'), Buffer.from([0, o.authResponse.length]), o.authResponse];
+  const caps = capabilities(o);
+  const parts = [responseHead(caps), Buffer.from(o.user, 'utf8'), Buffer.from([0, o.authResponse.length]), o.authResponse];
   if (caps & CLIENT.CONNECT_WITH_DB) parts.push(Buffer.from(o.database, 'utf8'), Buffer.from([0]));
   if (caps & CLIENT.PLUGIN_AUTH) parts.push(Buffer.from(o.plugin, 'utf8'), Buffer.from([0]));
   return Buffer.concat(parts);
@@ -187,11 +207,17 @@ export class MysqlSession implements Session {
   private readonly reader = new PacketReader();
   private nonce: Buffer = Buffer.alloc(0);
   private plugin = '';
+  /** After the switch to TLS. */
+  private secure = false;
   /** Columns of the result set; 0 until its first packet. */
   private columns = 0;
   private rows = 0;
 
-  constructor(private readonly target: Pick<CheckTarget, 'login' | 'passwd' | 'database' | 'request'>) {}
+  constructor(
+    private readonly target: Pick<CheckTarget, 'login' | 'passwd' | 'database' | 'request'>,
+    /** TLS when the server offers it (libmysqlclient's ssl-mode=PREFERRED). */
+    private readonly preferTls = true,
+  ) {}
 
   open(): Step {
     return {};
@@ -199,9 +225,15 @@ export class MysqlSession implements Session {
 
   receive(data: Buffer): Step {
     const send: Buffer[] = [];
-    for (const { seq, payload } of this.reader.push(data)) {
+    const packets = this.reader.push(data);
+    for (const [i, { seq, payload }] of packets.entries()) {
       const step = this.handle(seq, payload);
       if (step.done) return step;
+      if (step.startTls) {
+        // Anything after the greeting and before TLS would pass as if it came through TLS.
+        if (i < packets.length - 1 || this.reader.pending > 0) throw new Error('MySQL: unexpected data before the TLS handshake');
+        return step;
+      }
       if (step.send) send.push(...step.send);
     }
     return { send };
@@ -218,10 +250,11 @@ export class MysqlSession implements Session {
         const hs = parseHandshake(p);
         if (!(hs.capabilities & CLIENT.PROTOCOL_41)) return { done: down(`server ${hs.serverVersion} is too old (no protocol 4.1)`) };
         this.nonce = hs.nonce;
+        this.secure = this.preferTls && (hs.capabilities & CLIENT.SSL) !== 0;
         // An unknown default plugin: offer mysql_native_password; the server switches if the account needs another.
-        const known = typeof authResponse(hs.plugin, '', hs.nonce) !== 'string';
+        const known = typeof authResponse(hs.plugin, '', hs.nonce, this.secure) !== 'string';
         this.plugin = known ? hs.plugin : 'mysql_native_password';
-        const response = authResponse(this.plugin, this.target.passwd, this.nonce) as Buffer;
+        const response = authResponse(this.plugin, this.target.passwd, this.nonce, this.secure) as Buffer;
         this.state = 'auth';
         this.phase = 'during authentication';
         const login = handshakeResponse({
@@ -230,8 +263,11 @@ export class MysqlSession implements Session {
           database: this.target.database,
           plugin: this.plugin,
           serverCapabilities: hs.capabilities,
+          tls: this.secure,
         });
-        return { send: [packet(seq + 1, login)] };
+        if (!this.secure) return { send: [packet(seq + 1, login)] };
+        const ask = sslRequest({ database: this.target.database, serverCapabilities: hs.capabilities });
+        return { beforeTls: [packet(seq + 1, ask)], startTls: true, send: [packet(seq + 2, login)] };
       }
       case 'auth':
         return this.auth(seq, p);
@@ -268,19 +304,20 @@ export class MysqlSession implements Session {
       const data = p.subarray(o);
       this.plugin = plugin;
       this.nonce = Buffer.from((data[data.length - 1] === 0 ? data.subarray(0, -1) : data).subarray(0, 20));
-      const response = authResponse(plugin, this.target.passwd, this.nonce);
+      const response = authResponse(plugin, this.target.passwd, this.nonce, this.secure);
       if (typeof response === 'string') return this.fail(down(`auth failed: ${response}`));
       return { send: [packet(seq + 1, response)] };
     }
     if (kind === 0x01 && this.plugin === 'caching_sha2_password') {
       if (p[1] === 0x03) return {}; // fast authentication succeeded; OK follows
       if (p[1] === 0x04) {
-        // Full authentication sends the password itself, inside TLS or encrypted to an RSA key nobody
-        // verified (libmysqlclient refuses that by default too). One such login fills the server's cache.
+        // Full authentication: the password itself, which goes only inside TLS; the alternative, an
+        // RSA key sent by the server and verified by nobody, libmysqlclient refuses by default too.
+        if (this.secure) return { send: [packet(seq + 1, Buffer.concat([Buffer.from(this.target.passwd, 'utf8'), Buffer.from([0])]))] };
         return this.fail(
           down(
-            'auth failed: caching_sha2_password needs full authentication (TLS or RSA), which lvsd does not do; ' +
-              'use mysql_native_password, or log in once with the mysql client',
+            'auth failed: caching_sha2_password needs full authentication, and the server offers no TLS to send the password in; ' +
+              'enable TLS on the server, use mysql_native_password, or log in once with the mysql client (it fills the server\'s cache)',
           ),
         );
       }

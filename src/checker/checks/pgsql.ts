@@ -10,7 +10,8 @@ import { down, up } from './socket';
 import type { Check, CheckResult, CheckTarget } from './types';
 
 const pbkdf2Async = promisify(pbkdf2);
-const MAX_MESSAGE = 64 * 1024 * 1024;
+/** A message (one row, say) larger than this is not a health check's business; refused before it is held. */
+export const MAX_MESSAGE = 1024 * 1024;
 /** PBKDF2 rounds a server may ask for (PostgreSQL's default is 4096): bounds the CPU one check costs. */
 export const MAX_SCRAM_ITERATIONS = 1_000_000;
 

@@ -1,5 +1,6 @@
 // service=simpletcp (ldirectord check_simpletcp): send request (its `\n` escapes made newlines),
-// close our side, and read lines until one matches receive.
+// close our side, and read lines until one matches receive. A line is matched with its newline, as
+// Perl's `<$sock>` gives it (so `^OK$` and `OK\r?$` mean what they mean to ldirectord).
 import { brief, connect, endpointOf, fail, guarded, LineReader, receivePattern, send, up } from './socket';
 import type { Check } from './types';
 
@@ -15,9 +16,9 @@ export const simpletcpCheck: Check = (target, signal) =>
     socket.end();
     scope.step('waiting for a matching line');
     let lines = 0;
-    for (let line = await reader.line(); line !== null; line = await reader.line()) {
+    for (let line = await reader.rawLine(); line !== null; line = await reader.rawLine()) {
       lines++;
-      if (pattern.test(line)) return up(`line ${lines} matches`);
+      if (await pattern.matches(line, scope.signal)) return up(`line ${lines} matches`);
     }
     fail(lines ? `no match for /${brief(target.receive, 40)}/ in ${lines} line${lines > 1 ? 's' : ''}` : 'connection closed without an answer');
   });

@@ -36,7 +36,8 @@ async function finalStatus(reader: LineReader): Promise<string> {
       const m = /^(?:content-length|l)\s*:\s*(\d+)/i.exec(header);
       if (m) body = Number(m[1]);
     }
-    if (body > 0 && (await reader.bytes(body)) === null) fail('connection closed in the middle of an answer');
+    // Skipped, never held: a hostile Content-Length costs reading time, not memory.
+    if (body > 0 && !(await reader.skip(body))) fail('connection closed in the middle of an answer');
   }
   fail('no final answer after 100 provisional ones');
 }

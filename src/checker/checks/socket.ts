@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
+import { compilePattern, type Pattern } from '../pattern';
 import type { CheckResult, CheckTarget } from './types';
 
 export const up = (detail: string): CheckResult => ({ up: true, detail });
@@ -110,53 +111,15 @@ export function brief(text: string, max = 80): string {
 }
 
 /**
- * ldirectord's receive is a Perl regex; here it becomes a JS RegExp. The differences that would
- * silently change a match are translated: `$` (Perl: end or before a final newline), `\A`, `\z`,
- * `\Z`, and leading inline flags `(?i)`, `(?s)`, `(?m)`. Other Perl-only syntax (possessive
- * quantifiers, `\G`, recursion, …) fails to compile, which is a check failure, never a crash.
+ * The receive pattern of a target. The configuration parser refused what cannot compile, so this
+ * failing is a check failure with the reason, never a crash.
  */
-export function receivePattern(receive: string): RegExp {
+export function receivePattern(receive: string): Pattern {
   try {
-    const { source, flags } = perlToJs(receive);
-    return new RegExp(source, flags);
+    return compilePattern(receive);
   } catch (err) {
-    fail(`invalid receive regex /${receive}/: ${(err as Error).message}`);
+    fail(`receive /${brief(receive, 40)}/: ${(err as Error).message}`);
   }
-}
-
-export function perlToJs(perl: string): { source: string; flags: string } {
-  const lead = /^\(\?([ims]+)\)/.exec(perl);
-  const flags = lead ? [...new Set(lead[1])].join('') : '';
-  const multiline = flags.includes('m');
-  let out = '';
-  let inClass = false;
-  for (let i = lead ? lead[0].length : 0; i < perl.length; i++) {
-    const c = perl[i]!;
-    if (c === '\\' && i + 1 < perl.length) {
-      const n = perl[++i]!;
-      if (!inClass && n === 'A') out += multiline ? '(?<![\\s\\S])' : '^';
-      else if (!inClass && n === 'z') out += '(?![\\s\\S])';
-      else if (!inClass && n === 'Z') out += '(?=\\n?(?![\\s\\S]))';
-      else out += `\\${n}`;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-    } else if (c === '[') {
-      inClass = true;
-      // A ']' right after '[' or '[^' is a member in Perl; JS needs it escaped.
-      let head = '[';
-      if (perl[i + 1] === '^') head += perl[++i];
-      if (perl[i + 1] === ']') head += `\\${perl[++i]}`;
-      out += head;
-      continue;
-    } else if (c === '$' && !multiline) {
-      out += '(?=\\n?(?![\\s\\S]))';
-      continue;
-    }
-    out += c;
-  }
-  return { source: out, flags };
 }
 
 /** A literal IPv6 address in a URL or header: in brackets. */
@@ -220,8 +183,49 @@ export function oneLine(value: string, what: string): string {
  * signal aborts; fails on a line longer than `maxLine`; pauses the stream rather than buffering
  * without limit.
  */
+/** Bytes received and not yet taken; appending costs amortized O(1) per byte, however small the chunks. */
+class ByteQueue {
+  private store = Buffer.alloc(4096);
+  private start = 0;
+  private end = 0;
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.end + chunk.length > this.store.length) {
+      const size = this.length + chunk.length;
+      const store = size * 2 > this.store.length ? Buffer.alloc(Math.max(size * 2, 4096)) : this.store;
+      this.store.copy(store, 0, this.start, this.end);
+      this.store = store;
+      this.end = size - chunk.length;
+      this.start = 0;
+    }
+    chunk.copy(this.store, this.end);
+    this.end += chunk.length;
+  }
+
+  indexOf(byte: number, from: number): number {
+    const i = this.store.subarray(this.start + from, this.end).indexOf(byte);
+    return i < 0 ? -1 : i + from;
+  }
+
+  take(n: number): Buffer {
+    const out = Buffer.from(this.store.subarray(this.start, this.start + n));
+    this.start += n;
+    return out;
+  }
+
+  drop(n: number): void {
+    this.start += n;
+  }
+}
+
 export class LineReader {
-  private buf = Buffer.alloc(0);
+  private readonly buf = new ByteQueue();
+  /** How far the queue is known to hold no LF. */
+  private scanned = 0;
   private ended = false;
   private error: unknown;
   private waiter: (() => void) | undefined;
@@ -241,7 +245,7 @@ export class LineReader {
     };
     const onAbort = () => wake();
     stream.on('data', (chunk: Buffer | string) => {
-      this.buf = Buffer.concat([this.buf, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+      this.buf.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
       if (this.buf.length > this.limit) stream.pause();
       wake();
     });
@@ -267,20 +271,30 @@ export class LineReader {
 
   /** The next line, or null at the end of the stream (a last line without LF counts). */
   async line(): Promise<string | null> {
+    const raw = await this.rawLine();
+    if (raw === null) return null;
+    const end = raw[raw.length - 1] === 10 ? raw.length - 1 : raw.length;
+    return stripCr(raw.subarray(0, end).toString('utf8'));
+  }
+
+  /** The next line as bytes with its LF, as Perl's `<$socket>` reads it; null at the end. */
+  async rawLine(): Promise<Buffer | null> {
     for (;;) {
-      const nl = this.buf.indexOf(10);
-      if (nl >= 0 && nl <= this.maxLine) return stripCr(this.take(nl + 1).subarray(0, nl).toString('utf8'));
+      const nl = this.buf.indexOf(10, this.scanned);
+      this.scanned = nl < 0 ? this.buf.length : nl;
+      if (nl >= 0 && nl <= this.maxLine) return this.take(nl + 1);
       if (this.buf.length > this.maxLine) fail(`line longer than ${this.maxLine} bytes`);
       if (this.finished) {
         if (this.error !== undefined) throw this.error;
-        return this.buf.length ? stripCr(this.take(this.buf.length).toString('utf8')) : null;
+        return this.buf.length ? this.take(this.buf.length) : null;
       }
       await this.waitForMore(this.maxLine);
     }
   }
 
-  /** Exactly `n` bytes, or null when the stream ends before. */
+  /** Exactly `n` bytes (at most the line limit), or null when the stream ends before. */
   async bytes(n: number): Promise<Buffer | null> {
+    if (n > this.maxLine) fail(`a message of ${n} bytes (at most ${this.maxLine})`);
     for (;;) {
       if (this.buf.length >= n) return this.take(n);
       if (this.finished) {
@@ -288,6 +302,22 @@ export class LineReader {
         return null;
       }
       await this.waitForMore(n);
+    }
+  }
+
+  /** Reads and forgets `n` bytes, holding at most the line limit at a time; false when the stream ends before. */
+  async skip(n: number): Promise<boolean> {
+    for (let left = n; ; ) {
+      const k = Math.min(left, this.buf.length);
+      this.buf.drop(k);
+      this.scanned = 0;
+      left -= k;
+      if (left === 0) return true;
+      if (this.finished) {
+        if (this.error !== undefined) throw this.error;
+        return false;
+      }
+      await this.waitForMore(this.maxLine);
     }
   }
 
@@ -304,9 +334,8 @@ export class LineReader {
   }
 
   private take(n: number): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, n));
-    this.buf = this.buf.subarray(n);
-    return out;
+    this.scanned = 0;
+    return this.buf.take(n);
   }
 
   private async waitForMore(limit: number): Promise<void> {

@@ -7,6 +7,7 @@ import { resolveHost, splitHostPort } from './address';
 import { ValueError } from './errors';
 import type { CheckType, EmailConfig, Family, Forward, VirtualProtocol } from './model';
 import { parseReal, type RealDraft } from './real';
+import { receiveValue } from './receive';
 import type { Resolver } from './resolve';
 import { LDIRECTORD_SERVICES, UNSUPPORTED_SERVICES, type LdirectordService } from './services';
 import {
@@ -450,9 +451,10 @@ export const DIRECTIVES: readonly Directive[] = [
     set(v, s) { s.request = quoted(v); },
   },
   {
-    name: 'receive', scope: 'virtual', syntax: '"regular expression"', default: 'empty (any answer)',
-    summary: 'What the answer must match. Quotes required; inside a section a "#" starts a comment, so it cannot appear here.',
-    set(v, s) { s.receive = quoted(v); },
+    name: 'receive', scope: 'virtual', syntax: '"Perl regular expression"', default: 'empty (any answer)',
+    summary: 'What the answer must match: the body (http, https, http_proxy), a line with its newline (simpletcp), the file (ftp), the entry\'s DN (ldap); for dns the exact address or name expected. Quotes required; inside a section a "#" starts a comment, so it cannot appear here.',
+    lvsd: 'Matched as Perl matches bytes (POSIX classes, (?imsx) anywhere, \\A \\z \\Z, $ before a final newline), in time linear in the answer, and compiled when the file is read: what a linear-time matcher cannot do (look-around, back-references, atomic groups, possessive quantifiers, recursion, code, \\G, \\R, /u, /l) or what Perl versions read differently ({,n}, unknown escapes) is an error naming the line, where ldirectord fails every check at run time.',
+    set(v, s) { s.receive = receiveValue(quoted(v)); },
   },
   {
     name: 'httpmethod', scope: 'virtual', syntax: 'GET | HEAD', default: 'GET',

@@ -2,6 +2,7 @@
 import { intToIpv4, ipv4ToInt, resolveHost, resolvePort, splitHostPort } from './address';
 import { ValueError } from './errors';
 import type { Family, Forward } from './model';
+import { receiveValue } from './receive';
 import type { Resolver } from './resolve';
 import { oneOf } from './values';
 
@@ -46,7 +47,7 @@ export function parseReal(value: string, family: Family, line: number, resolver:
     const pair = /^\s+"(.*)"[, ]\s*"(.*)"(.*)$/.exec(rest);
     if (!pair) throw new ValueError('a per-real check needs both strings: "REQUEST", "RECEIVE"');
     request = pair[1];
-    receive = pair[2];
+    receive = receiveValue(pair[2]!);
     // The man page writes thresholds as "<l:N>" "<u:N>"; ldirectord silently reads that as this pair.
     if (/^<[lu]:\d+>$/.test(request ?? '') || /^<[lu]:\d+>$/.test(receive ?? '')) {
       throw new ValueError(`write thresholds bare, as in l:1 u:5; "${request}", "${receive}" reads as a request/receive pair`);

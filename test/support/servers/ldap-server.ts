@@ -1,9 +1,9 @@
 // A real OpenLDAP slapd (Debian's slapd) in a lab node, for the ldap/ldaps checks' lab tests:
 // suffix dc=example,dc=org with ou=people under it, anonymous read (slapd's default access),
 // rootdn cn=admin,dc=example,dc=org, and ldaps with a self-signed certificate.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology } from '../../../lab';
+import { writeFile } from '../lvs-agent';
 import { pidFrom, selfSignedCert, waitForPort } from './pgsql-server';
 
 export interface LdapSetup {
@@ -28,7 +28,9 @@ export async function startLdap(topo: Topology, node: string, setup: LdapSetup):
   const { cert, key } = await selfSignedCert(topo, node, dir);
   const conf = join(dir, 'slapd.conf');
   const pidFile = join(dir, 'slapd.pid');
-  writeFileSync(
+  // Through the lab kernel: a UML guest may not see what the host writes under it.
+  await writeFile(
+    topo,
     conf,
     [
       'include /etc/ldap/schema/core.schema',
@@ -46,10 +48,11 @@ export async function startLdap(topo: Topology, node: string, setup: LdapSetup):
       `directory ${db}`,
       '',
     ].join('\n'),
-    { mode: 0o600 },
+    '600',
   );
   const ldif = join(dir, 'base.ldif');
-  writeFileSync(
+  await writeFile(
+    topo,
     ldif,
     [
       `dn: ${SUFFIX}`, 'objectClass: dcObject', 'objectClass: organization', 'dc: example', 'o: Example', '',

@@ -1,9 +1,9 @@
 // A real MariaDB (Debian's mariadb-server) in a lab node, for the mysql check's lab tests: a user
 // with mysql_native_password (MariaDB's default) allowed to read the database `health`, whose
-// table `up` has one row.
+// table `up` has one row; TLS on, with a self-signed certificate.
 import { join } from 'node:path';
 import type { Topology } from '../../../lab';
-import { pidFrom, waitForPort } from './pgsql-server';
+import { pidFrom, selfSignedCert, waitForPort } from './pgsql-server';
 
 export interface MysqlSetup {
   address: string;
@@ -16,6 +16,9 @@ export interface MysqlServer {
   pid(): number;
 }
 
+/** InnoDB reserves address space for an 8 TB buffer pool by default, which a UML guest cannot map. */
+const SMALL = ['--innodb-buffer-pool-size=16M', '--innodb-buffer-pool-size-max=16M'];
+
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export async function startMysql(topo: Topology, node: string, setup: MysqlSetup): Promise<MysqlServer> {
@@ -26,13 +29,15 @@ export async function startMysql(topo: Topology, node: string, setup: MysqlSetup
   await topo.run(node, ['mkdir', '-p', dir]);
   await topo.run(node, [
     'mariadb-install-db', '--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db',
-  ]);
+    ...SMALL,
+  ], { timeoutMs: 300_000 }); // minutes in a UML guest, where every write crosses hostfs
+  const { cert, key } = await selfSignedCert(topo, node, dir);
   const log = join(dir, 'server.log');
   const started = await topo.exec(
     node,
     [
       'mariadbd', '--no-defaults', `--datadir=${data}`, '--user=root', `--bind-address=${setup.address}`, `--port=${setup.port}`,
-      `--socket=${socket}`, `--pid-file=${pidFile}`, '--skip-name-resolve', '--innodb-buffer-pool-size=16M',
+      `--socket=${socket}`, `--pid-file=${pidFile}`, '--skip-name-resolve', ...SMALL, `--ssl-cert=${cert}`, `--ssl-key=${key}`,
     ],
     { detach: true, log },
   );

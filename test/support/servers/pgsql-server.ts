@@ -1,10 +1,11 @@
 // A real PostgreSQL (Debian's postgresql package) in a lab node, for the pgsql check's lab tests:
 // TLS on, one role per authentication method, a database `health`. Also the helpers the other
 // database servers share: waiting for a listener, a self-signed certificate.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Topology } from '../../../lab';
+import { writeFile } from '../lvs-agent';
 
 /** Waits until something in `node` listens on TCP `port`; throws with the server's log otherwise. */
 export async function waitForPort(topo: Topology, node: string, port: number, log: string): Promise<void> {
@@ -13,12 +14,7 @@ export async function waitForPort(topo: Topology, node: string, port: number, lo
     if (ss.stdout.trim() !== '') return;
     await sleep(50);
   }
-  let text = '';
-  try {
-    text = readFileSync(log, 'utf8').slice(-2000);
-  } catch {
-    /* no log */
-  }
+  const text = (await topo.kernel.exec({ argv: ['tail', '-c', '2000', log] })).stdout;
   throw new Error(`nothing listens on port ${port} in lab node ${node}; log ${log}:\n${text}`);
 }
 
@@ -67,7 +63,9 @@ export async function startPgsql(topo: Topology, node: string, setup: PgsqlSetup
   await topo.run(node, ['chmod', '0600', key]);
   await topo.run(node, ['runuser', '-u', 'postgres', '--', join(bin, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
 
-  writeFileSync(
+  // Through the lab kernel: a UML guest may not see what the host writes under it.
+  await writeFile(
+    topo,
     join(data, 'pg_hba.conf'),
     [
       'local all postgres trust',

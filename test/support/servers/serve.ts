@@ -2,9 +2,11 @@
 //   node --import tsx serve.ts CONFIG.json
 // CONFIG lists listeners ({kind, port, ...}); once all listen, the file `ready` (next to CONFIG) is
 // written. Each speaks just enough of its protocol to be checked, plus the ways a server goes wrong:
-// wrong answers, `silent` (accepts, never answers, never closes) and `trickle` (a byte at a time).
+// wrong answers, `silent` (accepts, never answers, never closes) and `trickle` (a byte at a time);
+// and hostile ones: HTTP bodies that are huge, pathological for a pattern or endless, and
+// `sipflood` (a SIP answer announcing 2 GB, then bytes as fast as the network takes them).
 import dgram from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -12,7 +14,9 @@ import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 
 export type Listener =
-  | { kind: 'http'; port: number; tls?: boolean }
+  /** stamps: a file that gets one line (epoch seconds) per request. */
+  | { kind: 'http'; port: number; tls?: boolean; stamps?: string }
+  | { kind: 'sipflood'; port: number }
   | { kind: 'simpletcp'; port: number; answer: string }
   | { kind: 'smtp'; port: number; greeting: string; noEhlo?: boolean }
   | { kind: 'nntp'; port: number; banner: string }
@@ -64,6 +68,19 @@ function trickle(socket: net.Socket, text: string): void {
   socket.on('error', () => undefined);
 }
 
+/** Writes `chunk` for ever, as fast as the peer reads, until it goes away. */
+function flood(out: NodeJS.WritableStream & { on(e: 'close' | 'drain', f: () => void): unknown }, chunk: Buffer): void {
+  let open = true;
+  out.on('close', () => (open = false));
+  const pump = () => {
+    while (open && out.write(chunk));
+  };
+  out.on('drain', pump);
+  pump();
+}
+
+const MIB = 1024 * 1024;
+
 function httpHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = req.url ?? '/';
   const text = (status: number, body: string, headers: Record<string, string> = {}) => {
@@ -87,6 +104,15 @@ function httpHandler(req: http.IncomingMessage, res: http.ServerResponse): void 
     case '/big':
       // The match is past the first MiB, where the check stops reading.
       return text(200, `${'x'.repeat(2 * 1024 * 1024)}\nstatus: ok\n`);
+    case '/huge':
+      // 1 MiB without "healthy": a backtracking /.*healthy.*/ needs minutes on it.
+      return text(200, 'x'.repeat(MIB));
+    case '/xy':
+      // 1 MiB that makes /(x|y)*x[xy]{14}z/ visit every one of its 2^15 DFA states.
+      return text(200, 'xy'.repeat(MIB / 2));
+    case '/flood':
+      res.writeHead(200, { 'Content-Type': 'text/plain' }); // chunked, no end
+      return flood(res, Buffer.alloc(64 * 1024, 'f'));
     case '/trickle': {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '1000000' });
       const timer = setInterval(() => res.write('.'), TRICKLE_MS);
@@ -291,8 +317,25 @@ function sip(l: Extract<Listener, { kind: 'sip' }>): Array<net.Server | dgram.So
 
 function serversFor(l: Listener): Array<net.Server | dgram.Socket> {
   switch (l.kind) {
-    case 'http':
-      return [l.tls ? https.createServer(tlsOptions(), httpHandler) : http.createServer(httpHandler)];
+    case 'http': {
+      const handler = l.stamps === undefined ? httpHandler : (req: http.IncomingMessage, res: http.ServerResponse) => {
+        try {
+          appendFileSync(l.stamps!, `${Date.now() / 1000}\n`);
+        } catch (err) {
+          process.stderr.write(`serve: cannot stamp ${l.stamps}: ${String(err)}\n`);
+        }
+        httpHandler(req, res);
+      };
+      return [l.tls ? https.createServer(tlsOptions(), handler) : http.createServer(handler)];
+    }
+    case 'sipflood':
+      return [net.createServer((s) => {
+        s.on('error', () => undefined);
+        s.once('data', () => {
+          s.write('SIP/2.0 100 Trying\r\nContent-Length: 2000000000\r\n\r\n');
+          flood(s, Buffer.alloc(64 * 1024, 's'));
+        });
+      })];
     case 'simpletcp':
       return [simpletcp(l)];
     case 'smtp':

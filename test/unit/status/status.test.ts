@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCrmMon, type StatusView } from '../../../src/status/collect';
-import { renderStatus } from '../../../src/status/render';
+import { renderJson, renderStatus } from '../../../src/status/render';
 
 // Captured from pacemaker 2.1.5's `crm_mon -1 --output-as=xml` in the lab: a promotable clone
 // promoted, a started primitive, and a primitive that failed to start (exit 6).
@@ -49,5 +49,25 @@ describe('status: the cluster view from crm_mon XML, and the one-screen renderin
     assert.match(text, /198\.51\.100\.22:80 +DOWN +weight 0\/1 .*connection refused.*3 failure\(s\) in a row/);
     assert.match(text, /nodes online: d1; DC d1/);
     assert.match(text, /failed action: vip_start_0 on d1: not configured \(\[findif\] failed\)/);
+  });
+
+  it('prints what a real or a status file says without control characters, on the screen and in --json', () => {
+    const hostile = 'greeting: 554 \x1b[2J\x1b]0;owned\x07go\r\nway\x9b1m\u202eevil';
+    const view: StatusView = {
+      directors: [],
+      checkers: [{
+        pid: 1, config: 'a\x1b[31m.cf', state: 'running', startedAt: '', updatedAt: '', reconciles: 0, lastReconcileMs: 0, reconcileErrors: 0, ageSeconds: 0,
+        virtuals: [{ virtual: '198.51.100.100:25 tcp', scheduler: 'wrr', active: true, realsUp: 0, fallback: false, reals: [
+          { real: '198.51.100.22:25', health: 'down', configuredWeight: 1, weight: null, uthreshold: 0, consecutiveFailures: 1, lastCheck: { at: '', up: false, detail: hostile, latencyMs: 1, kind: 'negotiate' } },
+        ] }],
+      }],
+      cluster: { available: false, reason: 'no cluster\x1b[0m here', nodes: [], resources: [], failures: [] } as unknown as StatusView['cluster'],
+    };
+    const text = renderStatus(view);
+    assert.match(text, /greeting: 554 \[2J \]0;owned go way 1m evil/);
+    assert.doesNotMatch(text.replace(/\n/g, ''), /[\x00-\x1f\x7f-\x9f\u202e]/);
+    const json = renderJson(view);
+    assert.doesNotMatch(JSON.stringify(JSON.parse(json)), /\\u00|\\u202e|[\x7f-\x9f]/, 'nothing left for JSON to escape');
+    assert.equal((JSON.parse(json) as StatusView).checkers[0]!.virtuals[0]!.reals[0]!.lastCheck!.detail, 'greeting: 554 [2J ]0;owned go way 1m evil');
   });
 });

@@ -125,7 +125,14 @@ describe('checks: LDAP session', () => {
     searching(invalid);
     const bad = invalid.receive(Buffer.concat([entry('dc=example,dc=org'), done()]));
     assert.equal(bad.done?.up, false);
-    assert.match(bad.done!.detail, /invalid receive regex/);
+    assert.match(bad.done!.detail, /^receive \/\(\/: missing "\)"$/);
+  });
+
+  it('refuses a message above its bound before holding it (a hostile server announcing megabytes)', () => {
+    const s = session({});
+    searching(s);
+    const huge = Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]); // a SEQUENCE announcing 2 GiB
+    assert.throws(() => s.receive(huge), /larger than 65536/);
   });
 
   it('takes the server\'s bytes however they are split', () => {

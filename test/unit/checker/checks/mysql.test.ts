@@ -127,16 +127,14 @@ describe('checks: MySQL authentication', () => {
     assert.equal(hs.plugin, 'caching_sha2_password');
   });
 
-  it('packets: 3-byte length, sequence id; 16 MiB continuations are joined', () => {
+  it('packets: 3-byte length, sequence id, split anywhere; one above 1 MiB is refused from its header', () => {
     assert.equal(packet(3, Buffer.from([1])).toString('hex'), '01000003' + '01');
-    const big = Buffer.alloc(0xffffff, 7);
-    const head = Buffer.from([0xff, 0xff, 0xff, 5]);
-    const stream = Buffer.concat([head, big, Buffer.from([2, 0, 0, 6, 8, 9])]);
+    const stream = Buffer.concat([packet(5, Buffer.alloc(3000, 7)), packet(6, Buffer.from([8, 9]))]);
     const reader = new PacketReader();
     assert.deepEqual(reader.push(stream.subarray(0, 1000)), []);
-    const [p, more] = reader.push(stream.subarray(1000));
-    assert.equal(p?.payload.length, 0xffffff + 2);
-    assert.equal(more, undefined);
+    const got = reader.push(stream.subarray(1000));
+    assert.deepEqual(got.map((p) => [p.seq, p.payload.length]), [[5, 3000], [6, 2]]);
+    assert.throws(() => new PacketReader().push(Buffer.from([0xff, 0xff, 0xff, 0x00])), /reply larger than 1048576 bytes/);
   });
 });
 
@@ -218,12 +216,45 @@ describe('checks: MySQL session', () => {
     assert.deepEqual(s.receive(ok(5)).send, [packet(0, Buffer.from('\x03SELECT 1', 'latin1'))]);
   });
 
-  it('caching_sha2_password full authentication (TLS or RSA) is down with a clear reason', () => {
+  it('caching_sha2_password full authentication without TLS is down with a clear reason, the password unsent', () => {
     const s = new MysqlSession(target());
     s.receive(greeting('caching_sha2_password'));
     const step = s.receive(packet(2, Buffer.from([0x01, 0x04])));
     assert.equal(step.done?.up, false);
-    assert.match(step.done!.detail, /^auth failed: caching_sha2_password needs full authentication \(TLS or RSA\)/);
+    assert.match(step.done!.detail, /^auth failed: caching_sha2_password needs full authentication, and the server offers no TLS/);
+    assert.ok(!Buffer.concat(step.send ?? []).includes(Buffer.from(target().passwd)));
+  });
+
+  it('TLS when the server offers it: SSLRequest (seq 1) in clear, then the login (seq 2) inside TLS', () => {
+    const s = new MysqlSession(target());
+    const step = s.receive(greeting('mysql_native_password', NONCE, SERVER_CAPS | CLIENT.SSL));
+    assert.equal(step.startTls, true);
+    const [ask] = step.beforeTls ?? [];
+    assert.equal(ask?.length, 4 + 32, 'SSLRequest is the 32-byte head of a login');
+    assert.equal(ask![3], 1);
+    assert.ok(ask!.readUInt32LE(4) & CLIENT.SSL);
+    const login = parseLogin(Buffer.concat(step.send ?? []));
+    assert.equal(login.seq, 2);
+    assert.equal(login.user, 'lvs');
+  });
+
+  it('caching_sha2_password full authentication inside TLS sends the password (NUL-terminated), as libmysqlclient does', () => {
+    const s = new MysqlSession(target());
+    s.receive(greeting('caching_sha2_password', NONCE, SERVER_CAPS | CLIENT.SSL));
+    const step = s.receive(packet(3, Buffer.from([0x01, 0x04])));
+    assert.deepEqual(step.send, [packet(4, Buffer.from(`${target().passwd}\0`))]);
+    assert.deepEqual(s.receive(ok(5)).send, [packet(0, Buffer.from('\x03SELECT 1', 'latin1'))]);
+  });
+
+  it('refuses bytes a server sends after its greeting and before TLS (they would pass as authenticated)', () => {
+    const s = new MysqlSession(target());
+    assert.throws(() => s.receive(Buffer.concat([greeting('mysql_native_password', NONCE, SERVER_CAPS | CLIENT.SSL), ok(2)])), /unexpected data before the TLS handshake/);
+  });
+
+  it('can be told not to use TLS', () => {
+    const step = new MysqlSession(target(), false).receive(greeting('mysql_native_password', NONCE, SERVER_CAPS | CLIENT.SSL));
+    assert.equal(step.startTls, undefined);
+    assert.equal(parseLogin(Buffer.concat(step.send ?? [])).seq, 1);
   });
 
   it('never sends the password in clear, even when asked to', () => {

@@ -48,6 +48,11 @@ async function loggedIn(s: PgsqlSession): Promise<Step> {
 }
 
 describe('checks: PostgreSQL messages', () => {
+  it('refuses a message above 1 MiB from its header, before holding it', () => {
+    assert.throws(() => new MessageReader().push(Buffer.from([0x44, 0x00, 0x10, 0x00, 0x01])), /message length 1048577/);
+    assert.equal(new MessageReader().push(Buffer.from([0x44, 0x00, 0x10, 0x00, 0x00])).length, 0, '1 MiB itself is waited for');
+  });
+
   it('SSLRequest: length 8, code 80877103', () => {
     assert.equal(SSL_REQUEST.toString('hex'), '00000008' + '04d2162f');
   });
