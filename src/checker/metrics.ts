@@ -1,5 +1,7 @@
 // Prometheus text exposition of the checker's view, on an optional listen address.
+// What it reveals and to whom: docs/checker.md, "Metrics".
 import { createServer, type Server } from 'node:http';
+import { listenAddress } from './config/address';
 import type { CheckerStatus } from './status';
 
 function label(value: string): string {
@@ -49,19 +51,34 @@ export function renderMetrics(s: CheckerStatus, p: ProcessCounters, instances: I
   return out.join('\n') + '\n';
 }
 
-/** Listens on "host:port" ("[v6]:port"); resolves once listening, rejects with a clear reason. */
+/**
+ * Listens on "host:port" ("[v6]:port"), with the rule of the metrics directive (an empty host is
+ * refused); resolves once listening, rejects with a clear reason.
+ */
 export function serveMetrics(listen: string, render: () => string): Promise<Server> {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(listen) ?? /^([^:]*):(\d+)$/.exec(listen);
-  if (!m) return Promise.reject(new Error(`metrics: '${listen}' is not host:port`));
+  let at: { host: string; port: number };
+  try {
+    at = listenAddress(listen);
+  } catch (err) {
+    return Promise.reject(new Error(`metrics: ${(err as Error).message}`));
+  }
   const server = createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
     if (req.url !== '/metrics') {
       res.writeHead(404).end('see /metrics\n');
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(render());
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(req.method === 'HEAD' ? undefined : render());
   });
+  // A scraper asks once in a while: idle or slow clients must not pile up.
+  server.headersTimeout = 5_000;
+  server.requestTimeout = 10_000;
+  server.maxConnections = 32;
   return new Promise((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`metrics: cannot listen on ${listen}: ${err.message}`)));
-    server.listen(Number(m[2]), m[1] || undefined, () => resolve(server));
+    server.listen(at.port, at.host, () => resolve(server));
   });
 }

@@ -7,6 +7,18 @@ import { realTarget, virtualKey } from './desired';
 
 export const STATUS_DIR = '/run/lvskit/checker';
 
+/** The OCF monitor at OCF_CHECK_LEVEL=10 says lvsd hangs when its status file is older than this. */
+export const STATUS_STALE_MS = 60_000;
+
+/**
+ * How often lvsd rewrites its status file even when nothing changed: every checkinterval (the
+ * file carries the latest results), but at least every 10 s, well within STATUS_STALE_MS whatever
+ * the checkinterval.
+ */
+export function heartbeatMs(checkinterval: number): number {
+  return Math.min(10_000, Math.max(1000, checkinterval * 1000));
+}
+
 export interface RealStatus {
   real: string;
   health: 'unknown' | 'up' | 'down';
