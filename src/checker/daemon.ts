@@ -167,6 +167,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       reloadQueued = false;
       if (stopping) return;
       let next: CheckerConfig;
+      const began = Date.now();
       try {
         // Parsed by a child process: checks, /metrics and signals go on meanwhile.
         next = await loadConfigInChild(opts.configFile, { signal: parsing.signal });
@@ -176,6 +177,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         return;
       }
       if (stopping) return;
+      const parsed = Date.now();
       state = 'reloading';
       alerts.state = 'reloading';
       log('info', `${why}: reloading ${opts.configFile}`);
@@ -191,6 +193,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       state = 'running';
       alerts.state = 'running';
       writeNow();
+      log('info', `Reloaded: ${next.virtuals.length} virtual service(s), ${engine.allChecks().length} check(s); parsed in ${((parsed - began) / 1000).toFixed(1)} s, applied in ${((Date.now() - parsed) / 1000).toFixed(1)} s`);
     });
   };
 

@@ -14,6 +14,9 @@ export interface LdirectordArgs {
   command: LdirectordCommand;
 }
 
+/** ldirectord's configuration when none is named. */
+export const DEFAULT_CONFIG = '/etc/ha.d/ldirectord.cf';
+
 const USAGE = `usage: ldirectord [-d] [-h|--help] [-v|--version] [configfile] {${LDIRECTORD_COMMANDS.join('|')}}\n`;
 
 /** ldirectord's search: /etc/ha.d/NAME, /etc/ha.d/conf/NAME, then NAME as given. */
@@ -37,7 +40,7 @@ export function parseLdirectordArgs(args: string[], exists?: (p: string) => bool
   if (positional.length === 0 || positional.length > 2) throw new UsageError('expected [configfile] and a command');
   const command = positional[positional.length - 1] as LdirectordCommand;
   if (!LDIRECTORD_COMMANDS.includes(command)) throw new UsageError(`unknown command '${command}'`);
-  const configfile = positional.length === 2 ? findConfig(positional[0]!, exists) : '/etc/ha.d/ldirectord.cf';
+  const configfile = positional.length === 2 ? findConfig(positional[0]!, exists) : DEFAULT_CONFIG;
   return { debug, configfile, command };
 }
 
