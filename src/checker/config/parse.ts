@@ -55,6 +55,7 @@ interface Section {
 }
 
 const EMAIL_ALL: VirtualConfig['email']['status'] = ['starting', 'running', 'stopping', 'reloading'];
+const MAX_MESSAGE = 300;
 const DIRECTIVE_LINE = /^([A-Za-z0-9_-]+)\s*(?:=\s*(.*))?$/;
 
 export function loadConfig(file: string, options: ParseOptions = {}): CheckerConfig {
@@ -135,7 +136,9 @@ class Parser {
     return { file: this.file, globals: this.globals(), virtuals, warnings: this.warnings };
   }
 
-  private problem(line: number, directive: string | undefined, message: string, local = false): void {
+  private problem(line: number, directive: string | undefined, text: string, local = false): void {
+    // Messages quote what was written: a 1 MB line must not make a 1 MB message.
+    const message = text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
     const p: ConfigProblem = { file: this.file, line, message, ...(directive ? { directive } : {}), ...(local ? { local } : {}) };
     const key = formatProblem(p);
     if (this.seenProblems.has(key)) return;

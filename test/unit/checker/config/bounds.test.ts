@@ -55,3 +55,13 @@ describe('checker/config: large files', function () {
     assert.equal(lines[MAX_PROBLEMS_SHOWN], `... and ${5000 - MAX_PROBLEMS_SHOWN} more problems`);
   });
 });
+
+describe('checker/config: long lines', () => {
+  it('quotes at most 300 characters of what was written', () => {
+    const lines = errorLines(`${'x'.repeat(1_000_000)} y\nchecktimeout=${'9'.repeat(5000)}x\n`);
+    assert.equal(lines.length, 2);
+    for (const l of lines) assert.ok(l.length < 400, `${l.length} characters`);
+    assert.match(lines[0]!, new RegExp(`^${FILE}:1: cannot read 'x{200,}…$`));
+    assert.match(lines[1]!, new RegExp(`^${FILE}:2: checktimeout: expected a whole number of at least 1, not '9+…$`));
+  });
+});
