@@ -17,8 +17,8 @@ import { describeVirtual, Engine, type LogLevel } from './engine';
 import { Instances } from './instances';
 import { chooseTarget, createLogger, type Logger } from './log';
 import { readInstances } from '../agents/lvs/state';
-import { type InstanceMetric, renderMetrics, serveMetrics, type ProcessCounters } from './metrics';
-import { heartbeatMs, snapshot, statusPath, writeStatus, type CheckerStatus } from './status';
+import { type InstanceMetric, metricsText, serveMetrics, type ProcessCounters } from './metrics';
+import { heartbeatMs, statusPath, statusSource, statusText, writeStatus, type CheckerStatus } from './status';
 
 export interface DaemonOptions {
   configFile: string;
@@ -119,13 +119,29 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let state: CheckerStatus['state'] = 'starting';
   const statusFile = opts.statusFile ?? statusPath(opts.configFile);
   let statusTimer: NodeJS.Timeout | undefined;
+  // One write at a time, in pieces (a large table is written between checks); a write asked for
+  // meanwhile is done once more afterwards, with the state of then.
+  let writing: Promise<void> | undefined;
+  let writeAgain = false;
+  let writesStopped = false;
   const writeNow = () => {
+    clearTimeout(statusTimer);
     statusTimer = undefined;
-    try {
-      writeStatus(statusFile, snapshot(engine, { pid: process.pid, config: opts.configFile, state, startedAt }));
-    } catch (err) {
-      log('warning', `cannot write status file ${statusFile}: ${(err as Error).message}`);
+    if (writesStopped) return;
+    if (writing) {
+      writeAgain = true;
+      return;
     }
+    writing = (async () => {
+      do {
+        writeAgain = false;
+        try {
+          await writeStatus(statusFile, statusText(statusSource(engine, { pid: process.pid, config: opts.configFile, state, startedAt })));
+        } catch (err) {
+          log('warning', `cannot write status file ${statusFile}: ${(err as Error).message}`);
+        }
+      } while (writeAgain && !writesStopped);
+    })().finally(() => (writing = undefined));
   };
   // At most one status write per second, whatever the number of reals.
   function statusSoon(): void {
@@ -145,7 +161,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (!listen) return;
     try {
       metricsServer = await serveMetrics(listen, () =>
-        renderMetrics(snapshot(engine, { pid: process.pid, config: opts.configFile, state, startedAt }), counters, lvsInstances()),
+        metricsText(statusSource(engine, { pid: process.pid, config: opts.configFile, state, startedAt }), counters, lvsInstances()),
       );
     } catch (err) {
       log('error', (err as Error).message);
@@ -226,6 +242,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         clearInterval(watcher);
         clearInterval(heartbeat);
         clearTimeout(statusTimer);
+        writesStopped = true;
         parsing.abort();
         await reloading;
         await instances.stop(config.globals.execute);
@@ -233,6 +250,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         await engine.stop();
         alerts.close();
         metricsServer?.close();
+        // A write under way would put the file back after its removal.
+        await writing;
         rmSync(statusFile, { force: true });
         if (opts.pidFile) rmSync(opts.pidFile, { force: true });
         log('info', 'Exiting');
