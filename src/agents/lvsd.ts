@@ -19,20 +19,35 @@ function budgetMs(ctx: OcfContext, fallbackSeconds: number): number {
   return Math.max(2000, (Number.isFinite(t) && t > 0 ? t : fallbackSeconds * 1000) - 2000);
 }
 
-/** The configuration, parsed and checked; problems become ERR_CONFIGURED with the first one as reason. */
+/**
+ * The configuration, parsed and checked. A file that cannot be read here, or names that do not
+ * resolve here, are this node's problem (ERR_INSTALLED: pacemaker tries another node); anything
+ * else is wrong everywhere (ERR_CONFIGURED). The first problem is the exit reason.
+ */
 async function configuration(ctx: OcfContext): Promise<import('../checker/config/model').CheckerConfig> {
   const { readConfiguration } = await import('../checker/daemon');
-  const { ConfigError } = await import('../checker/config/errors');
+  const { ConfigError, formatProblem } = await import('../checker/config/errors');
   try {
     return readConfiguration(ctx.params.configfile!);
   } catch (err) {
     if (err instanceof ConfigError) {
       const first = err.problems[0];
       const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more problem(s))` : '';
-      const code = first && first.line === 0 && ctx.isProbe ? OCF.NOT_RUNNING : OCF.ERR_CONFIGURED;
-      throw new OcfError(code, `${err.message.split('\n')[0]}${more}`);
+      const code = !err.local ? OCF.ERR_CONFIGURED : ctx.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED;
+      throw new OcfError(code, `${first ? formatProblem(first) : err.message}${more}`);
     }
-    throw new OcfError(OCF.ERR_CONFIGURED, (err as Error).message);
+    throw new OcfError(OCF.ERR_GENERIC, (err as Error).message);
+  }
+}
+
+/** The metrics parameter follows the metrics directive's rule (no empty host). */
+async function checkMetrics(ctx: OcfContext): Promise<void> {
+  if (!ctx.params.metrics) return;
+  const { listenAddress } = await import('../checker/config/address');
+  try {
+    listenAddress(ctx.params.metrics);
+  } catch (err) {
+    throw new OcfError(OCF.ERR_CONFIGURED, `metrics: ${(err as Error).message}`);
   }
 }
 
@@ -42,6 +57,7 @@ function requireIpvsadm(ctx: OcfContext): void {
 
 async function lvsdStart(ctx: OcfContext): Promise<OcfCode> {
   requireIpvsadm(ctx);
+  await checkMetrics(ctx);
   await configuration(ctx);
   if ((await lvsdMonitor(ctx)) === OCF.SUCCESS) return OCF.SUCCESS;
   const { startDetached } = await import('../checker/process');
@@ -70,10 +86,10 @@ async function lvsdMonitor(ctx: OcfContext): Promise<OcfCode> {
   if (running.state !== 'running') return OCF.NOT_RUNNING;
   if (ctx.checkLevel >= 10) {
     // Deeper: the checker must still be working, not only alive (its status file is its heartbeat).
-    const { readStatus, statusPath } = await import('../checker/status');
+    const { readStatus, statusPath, STATUS_STALE_MS } = await import('../checker/status');
     const s = readStatus(statusPath(ctx.params.configfile!));
     const age = s ? Date.now() - Date.parse(s.updatedAt) : Infinity;
-    if (!s || s.pid !== running.pid || age > 60_000) {
+    if (!s || s.pid !== running.pid || age > STATUS_STALE_MS) {
       throw new OcfError(OCF.ERR_GENERIC, `lvsd (pid ${running.pid}) has not reported for ${Math.round(age / 1000)} s`);
     }
   }
@@ -82,6 +98,7 @@ async function lvsdMonitor(ctx: OcfContext): Promise<OcfCode> {
 
 async function lvsdValidate(ctx: OcfContext): Promise<OcfCode> {
   requireIpvsadm(ctx);
+  await checkMetrics(ctx);
   await configuration(ctx);
   return OCF.SUCCESS;
 }
@@ -107,7 +124,10 @@ export const lvsdAgent: AgentDefinition = {
       type: 'string',
       default: '',
       shortdesc: 'Prometheus listen address',
-      longdesc: 'host:port on which lvsd serves /metrics; overrides the metrics directive. Empty: as the file says.',
+      longdesc:
+        'HOST:PORT on which lvsd serves /metrics (IPv4:PORT, [IPv6]:PORT or NAME:PORT), overriding the metrics directive; ' +
+        'empty: as the file says. The host is required, as in the directive: 0.0.0.0:PORT or [::]:PORT listen on every ' +
+        'interface. /metrics has no authentication and shows every virtual and real address with its health and weight.',
     },
   ],
   actions: [

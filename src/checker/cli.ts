@@ -1,6 +1,4 @@
 // `lvskit checker`: lvsd in the foreground, or `--test-config` to check a file as `nginx -t` does.
-import { ConfigError } from './config/errors';
-
 export interface CheckerOptions {
   config: string;
   testConfig?: boolean;
@@ -8,9 +6,25 @@ export interface CheckerOptions {
   pidFile?: string;
   detached?: boolean;
   metrics?: string;
+  /** The child side of a reload (config/child.ts). */
+  emitConfig?: boolean;
 }
 
 export async function runChecker(opts: CheckerOptions): Promise<number> {
+  if (opts.emitConfig) {
+    const { emitConfig } = await import('./config/child');
+    return emitConfig(opts.config);
+  }
+  if (opts.metrics !== undefined) {
+    // The same rule as the metrics directive: refused before anything starts.
+    const { listenAddress } = await import('./config/address');
+    try {
+      listenAddress(opts.metrics);
+    } catch (err) {
+      process.stderr.write(`lvsd: --metrics: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
   const { readConfiguration, runDaemon } = await import('./daemon');
   if (opts.testConfig) {
     try {
@@ -21,7 +35,7 @@ export async function runChecker(opts: CheckerOptions): Promise<number> {
       return 0;
     } catch (err) {
       process.stderr.write(`lvsd: ${(err as Error).message}\nlvsd: configuration file ${opts.config} test failed\n`);
-      return err instanceof ConfigError ? 1 : 1;
+      return 1;
     }
   }
   const daemon: Parameters<typeof runDaemon>[0] = { configFile: opts.config, debug: !!opts.debug, detached: !!opts.detached };

@@ -8,15 +8,17 @@ import { which } from '../exec/run';
 import { IpvsadmBackend } from '../ipvs/ipvsadm';
 import { LocalAddresses } from '../net/monitor';
 import { Alerts, appendMonitorfile, FallbackCommands, runCallback } from './alerts';
+import { loadConfigInChild } from './config/child';
 import { ConfigError } from './config/errors';
 import type { CheckerConfig } from './config/model';
 import { loadConfig } from './config/parse';
 import { checkFor } from './checks';
 import { describeVirtual, Engine, type LogLevel } from './engine';
+import { Instances } from './instances';
 import { chooseTarget, createLogger, type Logger } from './log';
 import { readInstances } from '../agents/lvs/state';
-import { type InstanceMetric, renderMetrics, serveMetrics, type ProcessCounters } from './metrics';
-import { snapshot, statusPath, writeStatus, type CheckerStatus } from './status';
+import { type InstanceMetric, metricsText, serveMetrics, type ProcessCounters } from './metrics';
+import { heartbeatMs, statusPath, statusSource, statusText, writeStatus, type CheckerStatus } from './status';
 
 export interface DaemonOptions {
   configFile: string;
@@ -63,7 +65,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const name = basename(opts.configFile);
   const counters: ProcessCounters = { checks: 0, errors: 0, reloads: 0 };
   const makeLog = (c: CheckerConfig): Logger => {
-    const base = createLogger(chooseTarget(c.globals.logfile, { debug: opts.debug, detached: opts.detached }), name, opts.debug ? 'debug' : 'info');
+    const base = createLogger(chooseTarget(c.globals.logfile, { debug: opts.debug, detached: opts.detached, supervised: c.globals.supervised }), name, opts.debug ? 'debug' : 'info');
     return (level: LogLevel, message: string) => {
       if (level === 'error') counters.errors++;
       base(level, message);
@@ -86,6 +88,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const addresses = ip ? new LocalAddresses(ip, () => engine.addressesChanged(), (m) => log('warning', m)) : undefined;
   const alerts = new Alerts((l, m) => log(l, m));
   const fallbackCommands = new FallbackCommands((l, m) => log(l, m));
+  const instances = new Instances(opts.configFile, (l, m) => log(l, m));
   const engine = new Engine(config, new IpvsadmBackend(ipvsadm), {
     log: (l, m) => log(l, m),
     checked: (check, result) => {
@@ -116,20 +119,36 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let state: CheckerStatus['state'] = 'starting';
   const statusFile = opts.statusFile ?? statusPath(opts.configFile);
   let statusTimer: NodeJS.Timeout | undefined;
+  // One write at a time, in pieces (a large table is written between checks); a write asked for
+  // meanwhile is done once more afterwards, with the state of then.
+  let writing: Promise<void> | undefined;
+  let writeAgain = false;
+  let writesStopped = false;
   const writeNow = () => {
+    clearTimeout(statusTimer);
     statusTimer = undefined;
-    try {
-      writeStatus(statusFile, snapshot(engine, { pid: process.pid, config: opts.configFile, state, startedAt }));
-    } catch (err) {
-      log('warning', `cannot write status file ${statusFile}: ${(err as Error).message}`);
+    if (writesStopped) return;
+    if (writing) {
+      writeAgain = true;
+      return;
     }
+    writing = (async () => {
+      do {
+        writeAgain = false;
+        try {
+          await writeStatus(statusFile, statusText(statusSource(engine, { pid: process.pid, config: opts.configFile, state, startedAt })));
+        } catch (err) {
+          log('warning', `cannot write status file ${statusFile}: ${(err as Error).message}`);
+        }
+      } while (writeAgain && !writesStopped);
+    })().finally(() => (writing = undefined));
   };
   // At most one status write per second, whatever the number of reals.
   function statusSoon(): void {
     statusTimer ??= setTimeout(writeNow, 1000);
   }
-  // A heartbeat even when nothing changes: the OCF monitor reads its age.
-  const heartbeat = setInterval(writeNow, Math.max(1000, config.globals.checkinterval * 1000));
+  // A heartbeat even when nothing changes: the OCF monitor reads its age (status.ts).
+  let heartbeat = setInterval(writeNow, heartbeatMs(config.globals.checkinterval));
 
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
   log('info', `Starting lvsd (ldirectord-compatible) with pid ${process.pid} for ${opts.configFile}`);
@@ -142,7 +161,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (!listen) return;
     try {
       metricsServer = await serveMetrics(listen, () =>
-        renderMetrics(snapshot(engine, { pid: process.pid, config: opts.configFile, state, startedAt }), counters, lvsInstances()),
+        metricsText(statusSource(engine, { pid: process.pid, config: opts.configFile, state, startedAt }), counters, lvsInstances()),
       );
     } catch (err) {
       log('error', (err as Error).message);
@@ -153,30 +172,44 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let digest = fileDigest(opts.configFile);
   let lastStamp = '';
   let reloading = Promise.resolve();
+  let reloadQueued = false;
+  const parsing = new AbortController();
 
+  // Signals that arrive while a reload waits make one more reload, not one each.
   const reload = (why: string) => {
+    if (reloadQueued) return;
+    reloadQueued = true;
     reloading = reloading.then(async () => {
+      reloadQueued = false;
       if (stopping) return;
       let next: CheckerConfig;
+      const began = Date.now();
       try {
-        next = readConfiguration(opts.configFile);
+        // Parsed by a child process: checks, /metrics and signals go on meanwhile.
+        next = await loadConfigInChild(opts.configFile, { signal: parsing.signal });
         if (!addresses && next.virtuals.some((v) => v.follow !== undefined)) throw new Error('followvip needs ip(8), which is not installed');
       } catch (err) {
-        log('error', `${why}: keeping the running configuration: ${(err as Error).message}`);
+        if (!stopping) log('error', `${why}: keeping the running configuration: ${(err as Error).message}`);
         return;
       }
+      if (stopping) return;
+      const parsed = Date.now();
       state = 'reloading';
       alerts.state = 'reloading';
       log('info', `${why}: reloading ${opts.configFile}`);
       for (const w of next.warnings) log('warning', w);
       log = makeLog(next);
       await engine.reload(next);
+      void instances.reload(config.globals.execute, next.globals.execute);
       counters.reloads++;
       if ((opts.metrics ?? next.globals.metrics) !== (opts.metrics ?? config.globals.metrics)) await openMetrics(next);
       config = next;
+      clearInterval(heartbeat);
+      heartbeat = setInterval(writeNow, heartbeatMs(next.globals.checkinterval));
       state = 'running';
       alerts.state = 'running';
       writeNow();
+      log('info', `Reloaded: ${next.virtuals.length} virtual service(s), ${engine.allChecks().length} check(s); parsed in ${((parsed - began) / 1000).toFixed(1)} s, applied in ${((Date.now() - parsed) / 1000).toFixed(1)} s`);
     });
   };
 
@@ -209,11 +242,16 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         clearInterval(watcher);
         clearInterval(heartbeat);
         clearTimeout(statusTimer);
+        writesStopped = true;
+        parsing.abort();
         await reloading;
+        await instances.stop(config.globals.execute);
         addresses?.close();
         await engine.stop();
         alerts.close();
         metricsServer?.close();
+        // A write under way would put the file back after its removal.
+        await writing;
         rmSync(statusFile, { force: true });
         if (opts.pidFile) rmSync(opts.pidFile, { force: true });
         log('info', 'Exiting');
@@ -236,6 +274,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         alerts.state = 'running';
         writeNow();
         log('info', `Running: ${config.virtuals.length} virtual service(s), ${engine.allChecks().length} check(s)`);
+        void instances.start(config.globals.execute);
       } catch (err) {
         log('error', `cannot start: ${(err as Error).message}`);
         addresses?.close();

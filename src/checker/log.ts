@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import type { LogLevel } from './engine';
 
-export type LogTarget = { kind: 'journal' } | { kind: 'stderr' } | { kind: 'file'; path: string } | { kind: 'syslog'; facility: string };
+export type LogTarget = { kind: 'journal' } | { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'syslog'; facility: string };
 
 export type Logger = (level: LogLevel, message: string) => void;
 
@@ -12,11 +12,16 @@ export type Logger = (level: LogLevel, message: string) => void;
 const PRIORITY: Record<LogLevel, number> = { error: 3, warning: 4, info: 6, debug: 7 };
 const SYSLOG_LEVEL: Record<LogLevel, string> = { error: 'err', warning: 'warning', info: 'info', debug: 'debug' };
 
-/** journald under systemd, stderr when asked (-d) or on a terminal, else the configured logfile. */
-export function chooseTarget(logfile: string, opts: { debug: boolean; detached: boolean; env?: NodeJS.ProcessEnv }): LogTarget {
+/**
+ * journald under systemd, stderr when asked (-d), stdout in the foreground with supervised=yes (as
+ * ldirectord, for daemontools), stderr on a terminal, else the configured logfile.
+ */
+export function chooseTarget(logfile: string, opts: { debug: boolean; detached: boolean; supervised?: boolean; env?: NodeJS.ProcessEnv }): LogTarget {
   const env = opts.env ?? process.env;
   if (!opts.detached && (env.JOURNAL_STREAM || env.INVOCATION_ID)) return { kind: 'journal' };
-  if (opts.debug || (!opts.detached && process.stderr.isTTY)) return { kind: 'stderr' };
+  if (opts.debug) return { kind: 'stderr' };
+  if (opts.supervised && !opts.detached) return { kind: 'stdout' };
+  if (!opts.detached && process.stderr.isTTY) return { kind: 'stderr' };
   return logfile.startsWith('/') ? { kind: 'file', path: logfile } : { kind: 'syslog', facility: logfile };
 }
 
@@ -36,6 +41,10 @@ export function createLogger(target: LogTarget, name: string, minLevel: LogLevel
         return;
       case 'stderr':
         process.stderr.write(`${new Date().toISOString()} ${level}: ${line}\n`);
+        return;
+      case 'stdout':
+        // ldirectord's supervised format.
+        process.stdout.write(`[${localTime()}] ${line}\n`);
         return;
       case 'file':
         // Opened and closed per line, as ldirectord does, so logrotate needs no signal.

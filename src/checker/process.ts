@@ -2,7 +2,9 @@
 // ocf:heartbeat:lvsd. The daemon is this same binary running `lvskit checker`.
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_CONFIG, findConfig } from '../ldirectord/cli';
 import { readStatus, statusPath } from './status';
 
 function isSea(): boolean {
@@ -39,10 +41,19 @@ export function readPid(pidFile: string): number | undefined {
   }
 }
 
-/** The pid in the file belongs to a running lvsd for this configuration. */
+/**
+ * The pid in the file belongs to a running lvsd for this configuration: `lvskit checker --config
+ * FILE …`, or `ldirectord [-d] [FILE] start|restart|try-restart` that stayed in the foreground
+ * (-d, supervised=yes) and so is lvsd itself.
+ */
 export function isCheckerRunning(pid: number, configFile: string): boolean {
   const argv = cmdline(pid);
-  return !!argv && argv.includes('checker') && argv.includes(configFile);
+  if (!argv) return false;
+  if (argv.includes('checker') && argv.includes(configFile)) return true;
+  if (basename(argv[0] ?? '') !== 'ldirectord') return false;
+  const positional = argv.slice(1).filter((a) => a !== '' && !a.startsWith('-'));
+  if (!['start', 'restart', 'try-restart'].includes(positional[positional.length - 1] ?? '')) return false;
+  return (positional.length === 2 ? findConfig(positional[0]!) : DEFAULT_CONFIG) === configFile;
 }
 
 export type Running = { state: 'running'; pid: number } | { state: 'stale'; pid: number } | { state: 'stopped' };

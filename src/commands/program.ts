@@ -35,7 +35,8 @@ function buildProgram(outcome: Outcome): Command {
     .option('--metrics <host:port>', 'serve Prometheus metrics here (overrides the metrics directive)')
     .addOption(new Option('--pid-file <file>', 'write the pid here and remove it at exit').hideHelp())
     .addOption(new Option('--detached', 'started by ldirectord or the OCF agent: log to the logfile').hideHelp())
-    .action(async (opts: { config: string; testConfig?: boolean; debug?: boolean; metrics?: string; pidFile?: string; detached?: boolean }) => {
+    .addOption(new Option('--emit-config', "parse the file for a running lvsd's reload and write the result to stdout").hideHelp())
+    .action(async (opts: { config: string; testConfig?: boolean; debug?: boolean; metrics?: string; pidFile?: string; detached?: boolean; emitConfig?: boolean }) => {
       const { runChecker } = await import('../checker/cli');
       outcome.code = await runChecker(opts);
     });

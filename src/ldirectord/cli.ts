@@ -14,6 +14,9 @@ export interface LdirectordArgs {
   command: LdirectordCommand;
 }
 
+/** ldirectord's configuration when none is named. */
+export const DEFAULT_CONFIG = '/etc/ha.d/ldirectord.cf';
+
 const USAGE = `usage: ldirectord [-d] [-h|--help] [-v|--version] [configfile] {${LDIRECTORD_COMMANDS.join('|')}}\n`;
 
 /** ldirectord's search: /etc/ha.d/NAME, /etc/ha.d/conf/NAME, then NAME as given. */
@@ -37,7 +40,7 @@ export function parseLdirectordArgs(args: string[], exists?: (p: string) => bool
   if (positional.length === 0 || positional.length > 2) throw new UsageError('expected [configfile] and a command');
   const command = positional[positional.length - 1] as LdirectordCommand;
   if (!LDIRECTORD_COMMANDS.includes(command)) throw new UsageError(`unknown command '${command}'`);
-  const configfile = positional.length === 2 ? findConfig(positional[0]!, exists) : '/etc/ha.d/ldirectord.cf';
+  const configfile = positional.length === 2 ? findConfig(positional[0]!, exists) : DEFAULT_CONFIG;
   return { debug, configfile, command };
 }
 
@@ -56,9 +59,15 @@ async function dispatch(parsed: LdirectordArgs, pidFile: string): Promise<number
   const { checkerState, startDetached, stopChecker } = await import('../checker/process');
   const { readConfiguration } = await import('../checker/daemon');
   const cfg = parsed.configfile;
+  // ldirectord's own words and status for a file that is not there.
+  if (!existsSync(cfg)) {
+    say(`Config file ${cfg} not found`);
+    return 1;
+  }
   // Like ldirectord, every command reads the configuration first: a broken file is exit 2.
+  let config: Awaited<ReturnType<typeof readConfiguration>>;
   try {
-    readConfiguration(cfg);
+    config = readConfiguration(cfg);
   } catch (err) {
     say(`ldirectord: ${(err as Error).message}`);
     return 2;
@@ -68,6 +77,7 @@ async function dispatch(parsed: LdirectordArgs, pidFile: string): Promise<number
     case 'status':
       if (running.state === 'running') {
         say(`ldirectord for ${cfg} is running with pid: ${running.pid}`);
+        await statusOfInstances(cfg, config.globals.execute);
         return 0;
       }
       if (running.state === 'stale') say(`ldirectord stale pid file ${pidFile} for ${cfg}`);
@@ -94,10 +104,11 @@ async function dispatch(parsed: LdirectordArgs, pidFile: string): Promise<number
       if (running.state === 'running') return 0;
       break;
   }
-  if (parsed.debug) {
-    // -d: stay in the foreground and log to stderr, as ldirectord -d does.
+  if (parsed.debug || config.globals.supervised) {
+    // -d: in the foreground, logging to stderr; supervised=yes: in the foreground, logging to
+    // stdout (for daemontools and the like), as ldirectord does.
     const { runChecker } = await import('../checker/cli');
-    return runChecker({ config: cfg, debug: true, pidFile });
+    return runChecker({ config: cfg, debug: parsed.debug, pidFile });
   }
   const started = await startDetached(cfg, pidFile, 60_000);
   if (!started.ok) {
@@ -105,6 +116,17 @@ async function dispatch(parsed: LdirectordArgs, pidFile: string): Promise<number
     return 1;
   }
   return 0;
+}
+
+/** ldirectord's status also asks every execute instance for its own. */
+async function statusOfInstances(self: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const { commandInstance, namesItself } = await import('../checker/instances');
+  for (const name of names) {
+    if (namesItself(name, self)) continue;
+    const r = await commandInstance(name, 'status', 10_000);
+    if (r.output) say(r.output);
+  }
 }
 
 export async function runLdirectord(args: string[]): Promise<number> {

@@ -15,6 +15,7 @@ import {
   ldirectordLink,
   listener,
   OCF,
+  ocfLvsd,
   show,
   Started,
   stopHttp,
@@ -320,23 +321,7 @@ describe('lvsd compared with ldirectord and under OCF', function () {
 
   describe('ocf:heartbeat:lvsd', function () {
 
-    function lvsdAgent(t: Topology, action: string, cfg: string, env: Record<string, string> = {}): Promise<ExecResult> {
-      return t.exec(DIRECTOR, [LVSD_AGENT, action], {
-        env: {
-          OCF_ROOT: '/usr/lib/ocf',
-          OCF_RESOURCE_INSTANCE: 'lvsd',
-          OCF_RESOURCE_TYPE: 'lvsd',
-          OCF_RESOURCE_PROVIDER: 'heartbeat',
-          OCF_RA_VERSION_MAJOR: '1',
-          OCF_RA_VERSION_MINOR: '1',
-          OCF_RESKEY_configfile: cfg,
-          OCF_RESKEY_CRM_meta_timeout: '20000',
-          OCF_RESKEY_CRM_meta_interval: action === 'monitor' ? '10000' : '0',
-          ...env,
-        },
-        timeoutMs: 60_000,
-      });
-    }
+    const lvsdAgent = ocfLvsd;
 
     it('9. validate-all (and start) with a bad file: 6 and an ocf-exit-reason naming file:line', async function () {
       this.timeout(60_000);

@@ -77,6 +77,25 @@ export interface Status {
   virtuals: { virtual: string; reals: StatusReal[] }[];
 }
 
+/** ocf:heartbeat:lvsd as pacemaker runs it on the director (a monitor here is a recurring one, not a probe). */
+export function ocfLvsd(topo: Topology, action: string, cfg: string, env: Record<string, string> = {}): Promise<ExecResult> {
+  return topo.exec(DIRECTOR, ['/usr/lib/ocf/resource.d/heartbeat/lvsd', action], {
+    env: {
+      OCF_ROOT: '/usr/lib/ocf',
+      OCF_RESOURCE_INSTANCE: 'lvsd',
+      OCF_RESOURCE_TYPE: 'lvsd',
+      OCF_RESOURCE_PROVIDER: 'heartbeat',
+      OCF_RA_VERSION_MAJOR: '1',
+      OCF_RA_VERSION_MINOR: '1',
+      OCF_RESKEY_configfile: cfg,
+      OCF_RESKEY_CRM_meta_timeout: '20000',
+      OCF_RESKEY_CRM_meta_interval: action === 'monitor' ? '10000' : '0',
+      ...env,
+    },
+    timeoutMs: 60_000,
+  });
+}
+
 export async function readStatus(topo: Topology, config: string): Promise<Status> {
   const out = await topo.run(DIRECTOR, ['cat', statusPath(config)]);
   return JSON.parse(out) as Status;

@@ -3,10 +3,10 @@
 // ld_setup; where they and its man page differ, the code wins (see `lvsd` notes).
 import { canonicalAddress } from '../../ipvs/service';
 import { ipFamily } from '../../net/address';
-import { resolveHost, splitHostPort } from './address';
+import { listenAddress, resolveHost, splitHostPort } from './address';
 import { ValueError } from './errors';
 import type { CheckType, EmailConfig, Family, Forward, VirtualProtocol } from './model';
-import { parseReal, type RealDraft } from './real';
+import { parseReal, type RealDraft, type Reserve } from './real';
 import { receiveValue } from './receive';
 import type { Resolver } from './resolve';
 import { LDIRECTORD_SERVICES, UNSUPPORTED_SERVICES, type LdirectordService } from './services';
@@ -100,6 +100,8 @@ export interface DirectiveContext {
   /** The line has no `= value` at all (only directives marked `bare` get here so). */
   bare: boolean;
   resolver: Resolver;
+  /** Room for the reals of a real= line, within the file's bound. */
+  reserveReals: Reserve;
   /** A non-fatal remark about this line. */
   warn(message: string): void;
 }
@@ -120,6 +122,8 @@ export interface Directive {
   lvsdOnly?: boolean;
   /** Accepted bare (no `= value`). */
   bare?: boolean;
+  /** A password or shared secret: no message, warning or log ever shows its value. */
+  secret?: boolean;
   /** Stores the value in `s`; throws ValueError when it does not fit. */
   set(value: string, s: Settings, ctx: DirectiveContext): void;
 }
@@ -213,20 +217,18 @@ function netmask(value: string, family: Family | undefined): string {
   return value;
 }
 
-function metrics(value: string): string {
-  const m = /^(\[([^\]]*)\]|[A-Za-z0-9._-]+):(\d+)$/.exec(value);
-  if (!m) throw new ValueError(`expected HOST:PORT such as 198.51.100.10:9101 or [2001:db8::10]:9101, not '${value}'`);
-  if (m[2] !== undefined && !/^[0-9A-Fa-f:.]+$/.test(m[2])) throw new ValueError(`invalid IPv6 address '${m[2]}'`);
-  portNumber(m[3] ?? '');
-  return value;
-}
-
 function logfile(value: string): string {
   const v = quoted(value);
   if (!v.startsWith('/') && !FACILITIES.includes(v)) {
     throw new ValueError(`'${v}' is neither an absolute path nor a syslog facility (${listOr(FACILITIES)})`);
   }
   return v;
+}
+
+/** Appends in place: copying the list for every real= line made parsing quadratic. */
+function addReals(s: Settings, reals: RealDraft[]): void {
+  const list = (s.reals ??= []);
+  for (const r of reals) list.push(r);
 }
 
 const TIMEOUT_RULE = 'checktimeout and negotiatetimeout default to each other: per virtual, then global, then 5 s / 30 s';
@@ -236,7 +238,7 @@ export const DIRECTIVES: readonly Directive[] = [
   {
     name: 'virtual', scope: 'global', syntax: 'IPv4:PORT | HOST:PORT | FWMARK', default: '—',
     summary: 'Starts a virtual service section; PORT may be a service name. Lines after it indented by ≥ 4 spaces or a tab belong to it; a blank line or a line in column 0 ends it.',
-    lvsd: 'HOST is resolved while parsing (getaddrinfo through getent); a name that does not resolve is an error.',
+    lvsd: 'HOST is resolved while parsing (getaddrinfo through getent); a name that does not resolve is an error (of this node: ocf:heartbeat:lvsd answers ERR_INSTALLED, not ERR_CONFIGURED, as for a configuration file missing here). An IPv6 zone (%eth0) is an error: IPVS addresses have none.',
     repeatable: true,
     set() { /* handled by the parser: it opens a section */ },
   },
@@ -288,11 +290,12 @@ export const DIRECTIVES: readonly Directive[] = [
   {
     name: 'autoreload', scope: 'global', syntax: 'yes | no', default: 'no',
     summary: 'Reload when the configuration file changes on disk.',
+    lvsd: 'The file is compared by content every second (a touch alone does not reload). As every reload, the file is parsed in a child process: checks and /metrics go on meanwhile; a file that does not parse leaves the running configuration in place.',
     set(v, s) { s.autoreload = yesNo(v); },
   },
   {
     name: 'callback', scope: 'global', syntax: '"/path"', default: 'unset',
-    summary: 'Run with the configuration file as argument when the file changed on disk. Quotes required, as in ldirectord.',
+    summary: 'Run with the configuration file as argument when the file changed on disk (with or without autoreload); skipped, with a warning, when it is not executable. Quotes required, as in ldirectord.',
     set(v, s) { s.callback = quoted(v); },
   },
   {
@@ -313,8 +316,8 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   {
     name: 'logfile', scope: 'global', syntax: '"/path" | "facility"', default: '/var/log/ldirectord.log',
-    summary: 'Log file (absolute path), or a syslog facility. Quotes required, as in ldirectord.',
-    lvsd: 'A value that is neither an absolute path nor a syslog facility is an error; the parser does not open the file (ldirectord does while parsing).',
+    summary: 'Log file (absolute path, opened per line), or a syslog facility. Quotes required, as in ldirectord. Not used with -d (stderr) or supervised=yes (stdout).',
+    lvsd: 'A value that is neither an absolute path nor a syslog facility is an error; the parser does not open the file (ldirectord does while parsing). Under systemd lvsd logs to the journal instead.',
     set(v, s) { s.logfile = logfile(v); },
   },
   {
@@ -323,7 +326,7 @@ export const DIRECTIVES: readonly Directive[] = [
     set(v, s) { s.emailalert = emailAddresses(v); },
   },
   {
-    name: 'emailalertfrom', scope: 'global', syntax: 'text', default: 'unset (system default)',
+    name: 'emailalertfrom', scope: 'global', syntax: 'text', default: 'lvsd@HOSTNAME',
     summary: 'From header of the alerts, kept exactly as written (quotes included, as the man page says).',
     lvsd: 'The SMTP envelope sender is the address in it (ldirectord: always USER@HOST).',
     set(v, s) { s.emailalertfrom = nonEmptyText(v); },
@@ -340,12 +343,13 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   {
     name: 'smtp', scope: 'both', syntax: 'HOST', default: 'unset (local sendmail)',
-    summary: 'SMTP server for the alerts.',
+    summary: 'SMTP server for the alerts (port 25; no TLS, no authentication).',
     set(v, s) { s.smtp = smtpHost(v); },
   },
   {
     name: 'execute', scope: 'global', syntax: '"configuration" or configuration', default: 'none',
-    summary: 'Another configuration started, stopped and reloaded with this one. May be repeated.',
+    summary: 'Another configuration started, stopped and reloaded with this one, through the ldirectord command line: `ldirectord NAME start` once this lvsd runs, `ldirectord NAME stop` before it stops, and on a reload `stop` for names gone, `reload` (else `start`) for names kept, `start` for new ones; `ldirectord CONFIG status` shows theirs too. NAME is found as ldirectord finds its files (/etc/ha.d/NAME, /etc/ha.d/conf/NAME, NAME). May be repeated.',
+    lvsd: 'The commands run one at a time beside the checks instead of before them; a name that is this configuration itself is skipped with a warning. Under pacemaker, prefer one ocf:heartbeat:lvsd resource per configuration: an instance started by execute is not monitored by the cluster.',
     repeatable: true,
     set(v, s) {
       const name = optionallyQuoted(v);
@@ -354,7 +358,8 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   {
     name: 'supervised', scope: 'global', syntax: 'yes | no', default: 'no',
-    summary: 'Stay in the foreground and log to stdout. A bare `supervised` means yes, with a warning (as ldirectord).',
+    summary: 'yes: `ldirectord start` stays in the foreground (for daemontools and the like) and logs to stdout as `[time] message`, instead of the logfile. A bare `supervised` means yes, with a warning (as ldirectord).',
+    lvsd: 'Also applies to `lvskit checker` (under systemd the journal is used all the same). ocf:heartbeat:lvsd always runs lvsd detached, which then logs to the logfile. lvsd writes its pid file in the foreground too, so `ldirectord CONFIG stop|status|reload` find it.',
     bare: true,
     set(v, s, ctx) {
       if (ctx.bare) {
@@ -377,12 +382,12 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   {
     name: 'readdquiescent', scope: 'global', syntax: 'yes | no', default: 'no',
-    summary: 'yes: a failed real server missing from the table is re-added with weight 0.',
+    summary: 'With quiescent=yes: a failed real server missing from the table (removed by hand) is re-added with weight 0.',
     set(v, s) { s.readdquiescent = yesNo(v); },
   },
   {
     name: 'cleanstop', scope: 'both', syntax: 'yes | no', default: 'yes',
-    summary: 'yes: remove the managed virtual services when stopping.',
+    summary: 'yes: remove the virtual services of this file when stopping (never other services in the table).',
     set(v, s) { s.cleanstop = yesNo(v); },
   },
   {
@@ -405,11 +410,11 @@ export const DIRECTIVES: readonly Directive[] = [
   {
     name: 'real', scope: 'virtual', syntax: 'HOST[->HOST][:PORT] gate|masq|ipip [WEIGHT] ["REQUEST", "RECEIVE"] [l:N] [u:N]', default: '—',
     summary: 'A real server (or an IPv4 range, one per address). PORT 0 when omitted; WEIGHT 1. The optional pair overrides the virtual\'s request/receive; an http(s):// request also moves the check to that URL\'s host and port. l:/u: are IPVS connection thresholds.',
-    lvsd: 'Thresholds are bare `l:N u:N` as in ldirectord\'s code, in either order; the man page\'s quoted `"<l:N>" "<u:N>"`, which ldirectord silently reads as a request/receive pair, is an error. l without u, or l > u, is an error (the kernel refuses it). Ranges above 65536 addresses and duplicate reals are errors.',
+    lvsd: 'Thresholds are bare `l:N u:N` as in ldirectord\'s code, in either order; the man page\'s quoted `"<l:N>" "<u:N>"`, which ldirectord silently reads as a request/receive pair, is an error. l without u, or l > u, is an error (the kernel refuses it). Ranges above 65536 addresses, duplicate reals and more than 100000 reals in one file (all virtuals, a range counting one per address) are errors.',
     repeatable: true,
     set(v, s, ctx) {
       if (ctx.family === 6) throw new ValueError('a virtual6 section takes real6');
-      s.reals = [...(s.reals ?? []), ...parseReal(v, 4, ctx.line, ctx.resolver)];
+      addReals(s, parseReal(v, 4, ctx.line, ctx.resolver, ctx.reserveReals));
     },
   },
   {
@@ -418,12 +423,12 @@ export const DIRECTIVES: readonly Directive[] = [
     repeatable: true,
     set(v, s, ctx) {
       if (ctx.family === 4) throw new ValueError('a virtual section takes real, not real6');
-      s.reals = [...(s.reals ?? []), ...parseReal(v, 6, ctx.line, ctx.resolver)];
+      addReals(s, parseReal(v, 6, ctx.line, ctx.resolver, ctx.reserveReals));
     },
   },
   {
     name: 'checktype', scope: 'virtual', syntax: 'connect | negotiate | ping | external | external-perl | off | on | N', default: 'negotiate',
-    summary: 'N: N connect checks between two negotiate checks. off: no checks, nothing added. on: always up. connect on a UDP virtual pings (ldirectord).',
+    summary: 'N: N connect checks between two negotiate checks. off: no checks; the virtual service goes in without real servers (and without fallback). on: no checks, every real server up. connect on a UDP virtual pings (ldirectord).',
     lvsd: 'external-perl runs the script as an external command, with a warning.',
     set(v, s, ctx) { s.checktype = checktype(v, ctx); },
   },
@@ -475,8 +480,9 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   {
     name: 'passwd', scope: 'virtual', syntax: '"password"', default: 'ftp: ldirectord@HOSTNAME; else empty',
-    summary: 'Password of those checks. Quotes required.',
-    set(v, s) { s.passwd = quoted(v); },
+    summary: 'Password of those checks. Quotes required. Never shown in an error or a log.',
+    secret: true,
+    set(v, s) { s.passwd = quoted(v, true); },
   },
   {
     name: 'database', scope: 'virtual', syntax: '"name"', default: 'empty',
@@ -485,8 +491,9 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   {
     name: 'secret', scope: 'virtual', syntax: '"secret"', default: 'empty',
-    summary: 'RADIUS secret (accepted; lvsd has no RADIUS check). Quotes required.',
-    set(v, s) { s.secret = quoted(v); },
+    summary: 'RADIUS secret (accepted; lvsd has no RADIUS check). Quotes required. Never shown in an error or a log.',
+    secret: true,
+    set(v, s) { s.secret = quoted(v, true); },
   },
   {
     name: 'load', scope: 'virtual', syntax: '"word"', default: 'unset',
@@ -567,9 +574,12 @@ export const DIRECTIVES: readonly Directive[] = [
   },
   {
     name: 'metrics', scope: 'global', syntax: 'HOST:PORT', default: 'unset (no listener)',
-    summary: 'Address of the Prometheus metrics listener: IPv4:PORT, [IPv6]:PORT or name:PORT.',
+    summary: 'Address of the Prometheus metrics listener (/metrics): IPv4:PORT, [IPv6]:PORT or NAME:PORT. The host is required: 0.0.0.0:PORT or [::]:PORT for every interface. No authentication: anyone who reaches it sees every virtual and real address with its health and weight (docs/checker.md, Metrics). `--metrics` and the OCF parameter `metrics` follow the same rule.',
     lvsdOnly: true,
-    set(v, s) { s.metrics = metrics(v); },
+    set(v, s) {
+      listenAddress(v);
+      s.metrics = v;
+    },
   },
 ];
 

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { hostname as nodeName } from 'node:os';
 import { canonicalAddress } from '../../ipvs/service';
 import { resolveHost, resolvePort, splitHostPort } from './address';
-import { DIRECTIVE_BY_NAME, type DirectiveContext, type FallbackDraft, type Settings } from './directives';
-import { ConfigError, formatProblem, ValueError, type ConfigProblem } from './errors';
+import { DIRECTIVE_BY_NAME, DIRECTIVES, type DirectiveContext, type FallbackDraft, type Settings } from './directives';
+import { ConfigError, formatProblem, LocalValueError, ValueError, type ConfigProblem } from './errors';
 import {
   virtualId,
   type CheckerConfig,
@@ -22,8 +22,9 @@ import {
   type VirtualConfig,
   type VirtualProtocol,
 } from './model';
-import type { RealDraft } from './real';
+import { MAX_REALS, type RealDraft } from './real';
 import { caching, systemResolver, type Resolver } from './resolve';
+import { NOT_SHOWN } from './values';
 import { PATH_SERVICES, portToService, servicePort, UNSUPPORTED_SERVICES } from './services';
 
 export interface ParseOptions {
@@ -54,6 +55,7 @@ interface Section {
 }
 
 const EMAIL_ALL: VirtualConfig['email']['status'] = ['starting', 'running', 'stopping', 'reloading'];
+const MAX_MESSAGE = 300;
 const DIRECTIVE_LINE = /^([A-Za-z0-9_-]+)\s*(?:=\s*(.*))?$/;
 
 export function loadConfig(file: string, options: ParseOptions = {}): CheckerConfig {
@@ -61,7 +63,8 @@ export function loadConfig(file: string, options: ParseOptions = {}): CheckerCon
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ file, line: 0, message: `cannot read the configuration: ${(err as Error).message}` }]);
+    // Missing or unreadable here; the same path may be fine on another node.
+    throw new ConfigError([{ file, line: 0, message: `cannot read the configuration: ${(err as Error).message}`, local: true }]);
   }
   return parseConfig(text, file, options);
 }
@@ -80,6 +83,8 @@ class Parser {
   private readonly globalLines = new Map<string, number>();
   private readonly sections: Section[] = [];
   private readonly ids = new Map<string, number>();
+  private realCount = 0;
+  private realsRefused = false;
 
   constructor(
     private readonly file: string,
@@ -131,8 +136,10 @@ class Parser {
     return { file: this.file, globals: this.globals(), virtuals, warnings: this.warnings };
   }
 
-  private problem(line: number, directive: string | undefined, message: string): void {
-    const p: ConfigProblem = { file: this.file, line, message, ...(directive ? { directive } : {}) };
+  private problem(line: number, directive: string | undefined, text: string, local = false): void {
+    // Messages quote what was written: a 1 MB line must not make a 1 MB message.
+    const message = text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
+    const p: ConfigProblem = { file: this.file, line, message, ...(directive ? { directive } : {}), ...(local ? { local } : {}) };
     const key = formatProblem(p);
     if (this.seenProblems.has(key)) return;
     this.seenProblems.add(key);
@@ -143,17 +150,33 @@ class Parser {
     this.warnings.push(formatProblem({ file: this.file, line, directive, message }));
   }
 
-  /** Runs `fn`, turning a ValueError into a problem of `line`/`directive`; false when it failed. */
-  private attempt(line: number, directive: string, fn: () => void, suffix = ''): boolean {
+  /**
+   * Runs `fn`, turning what it throws into a problem of `line`/`directive`; false when it failed.
+   * Even an unexpected error stays a problem of its line: one bad value must not hide the others.
+   */
+  private attempt(line: number, directive: string, fn: () => void, suffix = '', secret?: string): boolean {
     try {
       fn();
       return true;
     } catch (err) {
-      if (!(err instanceof ValueError)) throw err;
-      this.problem(line, directive, err.message + suffix);
+      const message = err instanceof ValueError ? err.message + suffix : `cannot read this value (${(err as Error).message})`;
+      this.problem(line, directive, secret === undefined ? message : withoutSecret(message, secret), err instanceof LocalValueError);
       return false;
     }
   }
+
+  /** The file's bound on reals (MAX_REALS), reported once, at the line that crosses it. */
+  private readonly reserveReals = (count: number): boolean => {
+    if (this.realsRefused) return false;
+    if (this.realCount + count > MAX_REALS) {
+      this.realsRefused = true;
+      throw new ValueError(
+        `this line brings the file to ${this.realCount + count} real servers, above lvsd's bound of ${MAX_REALS} (a range counts one per address); the reals after it are not read`,
+      );
+    }
+    this.realCount += count;
+    return true;
+  };
 
   private open(name: 'virtual' | 'virtual6', value: string, line: number): Section {
     const family: Family = name === 'virtual6' ? 6 : 4;
@@ -176,7 +199,11 @@ class Parser {
   private directive(body: string, line: number, section: Section | undefined, commentCut: boolean): void {
     const m = DIRECTIVE_LINE.exec(body);
     if (!m) {
-      this.problem(line, undefined, `cannot read '${body}' (expected directive = value)`);
+      // `passwd TopS3cret` is no directive line, but it still holds a secret.
+      const word = /^[A-Za-z0-9_-]*/.exec(body)![0].toLowerCase();
+      const secret = DIRECTIVES.find((d) => d.secret && word.startsWith(d.name));
+      if (secret) this.problem(line, undefined, `cannot read this ${secret.name} line (expected ${secret.name} = "value"; the line is ${NOT_SHOWN})`);
+      else this.problem(line, undefined, `cannot read '${body}' (expected directive = value)`);
       return;
     }
     const name = m[1]!;
@@ -207,13 +234,14 @@ class Parser {
     const ctx: DirectiveContext = {
       line,
       resolver: this.resolver,
+      reserveReals: this.reserveReals,
       warn: (message) => this.warn(line, name, message),
       bare: value === undefined,
       ...(section ? { family: section.family } : {}),
       ...(section?.header ? { fwmark: section.header.fwmark !== undefined } : {}),
     };
     const hint = commentCut ? ' (a "#" starts a comment inside a virtual section)' : '';
-    const ok = this.attempt(line, name, () => d.set(value ?? '', settings, ctx), hint);
+    const ok = this.attempt(line, name, () => d.set(value ?? '', settings, ctx), hint, d.secret ? (value ?? '') : undefined);
     if (!ok) {
       section?.failed.add(name);
       return;
@@ -444,6 +472,14 @@ function normalizeRequest(service: ServiceName, request: string | undefined): st
   }
   if (request === undefined) return '';
   return request.startsWith('/') ? request.slice(1) : request;
+}
+
+/** A secret directive's message, unless some of the value slipped into it (the value helpers never put it there). */
+function withoutSecret(message: string, value: string): string {
+  const inner = value.replace(/^"|"$/g, '').trim();
+  const parts = [value.trim(), inner, ...inner.split(/["\s]+/)].filter((p) => p.length >= 3);
+  const said = message.replaceAll(NOT_SHOWN, '');
+  return parts.some((p) => said.includes(p)) ? `invalid value (${NOT_SHOWN})` : message;
 }
 
 /** A per-real request "http://host:port/path": the check goes there instead (ldirectord ld_setup). */

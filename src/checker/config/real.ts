@@ -22,10 +22,21 @@ export interface RealDraft {
 
 /** A range this long is a typo, not a pool (ldirectord has no limit and would add them all). */
 export const MAX_RANGE = 65536;
+/**
+ * Real servers of one file, ranges counted one per address: a few ranges must not make lvsd build
+ * millions of checks (1M reals took 650 MB before any check ran). docs/checker-config.md.
+ */
+export const MAX_REALS = 100_000;
+
+/**
+ * Makes room for `count` more reals of the file. Throws (once) when they would go beyond
+ * MAX_REALS; after that answers false, and the line's reals are not built.
+ */
+export type Reserve = (count: number) => boolean;
 const INT_MAX = 2 ** 31 - 1;
 const USAGE = 'expected ADDRESS[->ADDRESS][:PORT] gate|masq|ipip [WEIGHT] ["REQUEST", "RECEIVE"] [l:N u:M]';
 
-export function parseReal(value: string, family: Family, line: number, resolver: Resolver): RealDraft[] {
+export function parseReal(value: string, family: Family, line: number, resolver: Resolver, reserve: Reserve): RealDraft[] {
   const m = /^(\S+)\s+(\S+)(.*)$/.exec(value);
   if (!m) throw new ValueError(`missing forwarding method: ${USAGE}`);
   const [, target = '', method = '', rest0 = ''] = m;
@@ -82,7 +93,8 @@ export function parseReal(value: string, family: Family, line: number, resolver:
     ...(thresholds.u !== undefined ? { uthreshold: thresholds.u } : {}),
   };
   if (!ends) {
-    return [{ ...base, address: resolveHost(hp.host, hp.bracketed, family, resolver, 'real'), ...extra }];
+    const address = resolveHost(hp.host, hp.bracketed, family, resolver, 'real');
+    return reserve(1) ? [{ ...base, address, ...extra }] : [];
   }
   if (family === 6) throw new ValueError('address ranges are not supported for IPv6 (ldirectord has none either)');
   const first = resolveHost(ends[0].host, ends[0].bracketed, 4, resolver, 'real');
@@ -91,6 +103,7 @@ export function parseReal(value: string, family: Family, line: number, resolver:
   const b = ipv4ToInt(last);
   if (a > b) throw new ValueError(`range ${first}->${last} runs backwards`);
   if (b - a + 1 > MAX_RANGE) throw new ValueError(`range ${first}->${last} has ${b - a + 1} addresses (at most ${MAX_RANGE})`);
+  if (!reserve(b - a + 1)) return [];
   const reals: RealDraft[] = [];
   for (let n = a; n <= b; n++) reals.push({ ...base, address: intToIpv4(n), ...extra });
   return reals;

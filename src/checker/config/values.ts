@@ -37,18 +37,24 @@ export function portNumber(value: string): number {
 
 /**
  * A value that must be in double quotes (request, receive, login, …). As ldirectord, the value
- * runs to the last quote on the line; only a comment may follow it. Empty is refused.
+ * runs to the last quote on the line; only a comment may follow it. Empty is refused. A secret's
+ * errors never quote it (they end up in logs and in the CIB as an OCF exit reason).
  */
-export function quoted(value: string): string {
-  if (!value.startsWith('"')) throw new ValueError(`the value must be in double quotes, as in "${value}"${hint(value)}`);
+export function quoted(value: string, secret = false): string {
+  if (!value.startsWith('"')) {
+    throw new ValueError(secret ? `the value must be in double quotes (${NOT_SHOWN})` : `the value must be in double quotes, as in "${value}"${hint(value)}`);
+  }
   const end = value.lastIndexOf('"');
   if (end === 0) throw new ValueError(`missing closing quote${hint(value)}`);
   const rest = value.slice(end + 1).trim();
-  if (rest && !rest.startsWith('#')) throw new ValueError(`unexpected '${rest}' after the closing quote`);
+  if (rest && !rest.startsWith('#')) throw new ValueError(secret ? `unexpected text after the closing quote (${NOT_SHOWN})` : `unexpected '${rest}' after the closing quote`);
   const inner = value.slice(1, end);
   if (!inner) throw new ValueError('the value must not be empty');
   return inner;
 }
+
+/** Said instead of a secret value. */
+export const NOT_SHOWN = 'not shown: the value is a secret';
 
 /** A value that ldirectord takes with or without double quotes; empty is refused. */
 export function optionallyQuoted(value: string): string {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { FILE, assertError, errorLines, section } from './helpers';
+import { ConfigError } from '../../../../src/checker/config/errors';
+import { loadConfig } from '../../../../src/checker/config/parse';
+import { FILE, assertError, errorLines, parse, section } from './helpers';
 
 // Every way a configuration is refused: [what, config, line, directive, message pattern].
 // section(...) puts its lines at 2, 3, … below `virtual=198.51.100.100:80` (line 1).
@@ -163,5 +165,65 @@ describe('checker/config: every error names file, line and directive', () => {
   it('does not add follow-up errors about a virtual whose header is wrong', () => {
     const lines = errorLines('virtual=198.51.100.999:1521\n    real=198.51.100.11 gate\n    scheduler=Bad\n');
     assert.deepEqual(lines, [`${FILE}:1: virtual: invalid IPv4 address '198.51.100.999'`, `${FILE}:3: scheduler: expected a scheduler name of lower-case letters, not 'Bad'`]);
+  });
+});
+
+describe('checker/config: a password or secret is never shown', () => {
+  // Each line is the wrong way to write one; what the parser says goes to logs, and through
+  // `lvsd validate-all` into the CIB as an ocf-exit-reason.
+  const wrong: Array<[string, string]> = [
+    ['unquoted', 'passwd=TopS3cret'],
+    ['unquoted with blanks', 'passwd = TopS3cret now'],
+    ['missing closing quote', 'passwd="TopS3cret'],
+    ['text after the closing quote', 'passwd="Top"S3cret'],
+    ['a word after the quoted value', 'passwd="TopS3cret" TopS3cret'],
+    ['no equals sign', 'passwd TopS3cret'],
+    ['a colon instead of equals', 'passwd:TopS3cret'],
+    ['a "#" inside the value', 'passwd="Top#S3cret"'],
+    ['secret unquoted', 'secret=TopS3cret'],
+    ['secret after the closing quote', 'secret="Top" S3cret'],
+    ['secret without equals sign', 'secret  TopS3cret'],
+  ];
+  for (const [what, line] of wrong) {
+    it(`${what}: ${line.replace(/TopS3cret|Top|S3cret/g, '…')}`, () => {
+      const text = section(R, 'service=mysql', 'login="check"', 'request="SELECT 1"', line);
+      const lines = errorLines(text);
+      assert.ok(lines.some((l) => l.startsWith(`${FILE}:6: `)), `the problem names its line:\n${lines.join('\n')}`);
+      for (const l of lines) assert.doesNotMatch(l, /Top|S3cret/, 'the secret is shown');
+    });
+  }
+
+  it('in the global scope, where it is not allowed, and when set twice', () => {
+    assert.ok(errorLines('passwd="TopS3cret"\n').every((l) => !/Top|S3cret/.test(l)));
+    const c = parse(section(R, 'passwd="TopS3cret"', 'passwd="Top2"'));
+    assert.equal(c.virtuals[0]!.passwd, 'Top2');
+    assert.ok(c.warnings.every((w) => !/Top|S3cret/.test(w)), c.warnings.join('\n'));
+  });
+});
+
+describe("checker/config: this node's problems and the file's", () => {
+  function error(text: string): ConfigError {
+    try {
+      parse(text);
+    } catch (err) {
+      if (err instanceof ConfigError) return err;
+      throw err;
+    }
+    assert.fail('expected a ConfigError');
+  }
+
+  it('a name or service that does not resolve here is this node\'s problem (it may resolve on another node)', () => {
+    assert.equal(error(`virtual=nosuchhost:80\n    ${R}\n`).local, true);
+    assert.equal(error(section('real=nosuchhost:80 gate')).local, true);
+    assert.equal(error(`virtual=198.51.100.100:nosuchservice\n    ${R}\n`).local, true);
+  });
+
+  it('any other problem makes it the file\'s, even beside a name that does not resolve', () => {
+    assert.equal(error(section('real=nosuchhost:80 gate', 'scheduler=WLC')).local, false);
+    assert.equal(error(section('scheduler=WLC')).local, false);
+  });
+
+  it('a file that cannot be read is this node\'s problem', () => {
+    assert.throws(() => loadConfig('/nonexistent/lvsd.cf'), (e) => e instanceof ConfigError && e.local && /cannot read the configuration/.test(e.message));
   });
 });
