@@ -281,9 +281,20 @@ export function resourceSteps(o: BootstrapOptions, dialect: Dialect): Step[] {
   const v = vocabulary(dialect);
   const clone = v.cloneId;
   const steps: Step[] = [];
-  const checkerInterleave = ['pcs', 'resource', 'meta', CHECKER_CLONE_ID, 'interleave=true'];
-  const lvsInterleave = ['pcs', 'resource', 'meta', clone, 'interleave=true'];
-  const updateOps = (id: string) => (ops: Operation[], intervals: Map<Operation, number>) => ['pcs', 'resource', 'update', id, ...opArgs(ops, v, intervals)];
+  const interleave = (id: string, cloneId: string, why: string): Step => {
+    const argv = ['pcs', 'resource', 'meta', cloneId, 'interleave=true'];
+    return { phase: 'resources', id, description: `interleave=true on ${cloneId}: ${why}`, argv, check: (cib) => checkInterleave(cib, cloneId, argv) };
+  };
+  const timeouts = (id: string, rsc: string, ops: Operation[], primitive: (cib: Cib) => XmlElement | undefined): Step => {
+    const update = (short: Operation[], intervals: Map<Operation, number>) => ['pcs', 'resource', 'update', rsc, ...opArgs(short, v, intervals)];
+    return {
+      phase: 'resources',
+      id,
+      description: `operation timeouts of ${rsc} (${describeOps(ops)}), when the CIB has shorter ones: only those are updated (it is created with them)`,
+      argv: update(ops, new Map()),
+      check: (cib) => checkOps(primitive(cib), rsc, ops, update),
+    };
+  };
 
   if (!o.stonith) {
     steps.push({
@@ -317,20 +328,8 @@ export function resourceSteps(o: BootstrapOptions, dialect: Dialect): Step[] {
     ],
     check: (cib) => checkChecker(cib, o),
   });
-  steps.push({
-    phase: 'resources',
-    id: 'checker-interleave',
-    description: `interleave=true on ${CHECKER_CLONE_ID}, when it lacks it (it is created with it)`,
-    argv: checkerInterleave,
-    check: (cib) => checkInterleave(cib, CHECKER_CLONE_ID, checkerInterleave),
-  });
-  steps.push({
-    phase: 'resources',
-    id: 'checker-ops',
-    description: `operation timeouts of ${CHECKER_ID} (${describeOps(CHECKER_OPERATIONS)}), when the CIB has shorter ones: only those are updated (it is created with them)`,
-    argv: updateOps(CHECKER_ID)(CHECKER_OPERATIONS, new Map()),
-    check: (cib) => checkOps(checkerPrimitive(cib), CHECKER_ID, CHECKER_OPERATIONS, updateOps(CHECKER_ID)),
-  });
+  steps.push(interleave('checker-interleave', CHECKER_CLONE_ID, 'when it lacks it (it is created with it)'));
+  steps.push(timeouts('checker-ops', CHECKER_ID, CHECKER_OPERATIONS, checkerPrimitive));
   steps.push({
     phase: 'resources',
     id: 'lvs',
@@ -345,23 +344,8 @@ export function resourceSteps(o: BootstrapOptions, dialect: Dialect): Step[] {
   });
   // pacemaker reads interleave of the dependent clone (the `then` of an order, the `rsc` of a
   // colocation: pcmk_sched_instances.c can_interleave_actions, pcmk_sched_clone.c can_interleave).
-  steps.push({
-    phase: 'resources',
-    id: 'lvs-interleave',
-    description: `interleave=true on ${clone}: an instance waits only for the checker on its own node`,
-    argv: lvsInterleave,
-    check: (cib) => checkInterleave(cib, clone, lvsInterleave),
-  });
-  steps.push({
-    phase: 'resources',
-    id: 'lvs-ops',
-    description: `operation timeouts of ${LVS_ID} (${describeOps(LVS_OPERATIONS)}), when the CIB has shorter ones: only those are updated (it is created with them)`,
-    argv: updateOps(LVS_ID)(LVS_OPERATIONS, new Map()),
-    check: (cib) => {
-      const prim = children(cib.resource(clone)?.el, 'primitive').find((p) => p.attrs.id === LVS_ID);
-      return checkOps(prim, LVS_ID, LVS_OPERATIONS, updateOps(LVS_ID));
-    },
-  });
+  steps.push(interleave('lvs-interleave', clone, 'an instance waits only for the checker on its own node'));
+  steps.push(timeouts('lvs-ops', LVS_ID, LVS_OPERATIONS, (cib) => children(cib.resource(clone)?.el, 'primitive').find((p) => p.attrs.id === LVS_ID)));
   steps.push({
     phase: 'resources',
     id: 'colocation',
