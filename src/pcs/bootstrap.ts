@@ -101,9 +101,9 @@ function manualLines(s: Step, pcs: PcsInfo): string[] {
 function migrationLines(dialect: Dialect, steps: Step[]): string[] {
   const before = `${DRY_DIR}/cib-before.xml`;
   const after = `${DRY_DIR}/cib-after.xml`;
-  const conversion = conversionSteps(typicalPreviousLayout(dialect), dialect);
-  // In that layout the stickiness, fencing and lvs itself are in place; the rest is not.
-  const rest = steps.filter((s) => ['lvs-interleave', 'lvs-ops', 'checker-ops', 'colocation', 'order'].includes(s.id));
+  const typical = typicalPreviousLayout(dialect);
+  const conversion = conversionSteps(typical, dialect);
+  const rest = steps.filter((s) => typical.todo.includes(s.id));
   const lines = [
     '',
     '## migration from the previous layout (--apply, when the CIB has it: instead of the resource steps)',
@@ -121,7 +121,6 @@ function migrationLines(dialect: Dialect, steps: Step[]): string[] {
   ];
   let n = 1;
   for (const s of [...conversion, ...rest]) {
-    if (s.id === 'enable-checker') continue;
     lines.push('', `# M${++n}. ${s.description}`, displayCommand(onFile(s.argv, after)));
   }
   lines.push(

@@ -98,10 +98,19 @@ export function conversionSteps(layout: Extract<Layout, { kind: 'previous' }>, d
   return steps;
 }
 
-/** The previous layout as the dry run assumes it (pcs's own constraint ids), for printing. */
-export function typicalPreviousLayout(dialect: Dialect): Extract<Layout, { kind: 'previous' }> {
+/**
+ * The previous layout as the dry run assumes it: pcs's own constraint ids, and the resource steps
+ * that layout lacks (fencing, stickiness and lvs itself were already there).
+ */
+export function typicalPreviousLayout(dialect: Dialect): Extract<Layout, { kind: 'previous' }> & { todo: string[] } {
   const clone = vocabulary(dialect).cloneId;
-  return { kind: 'previous', oldConstraints: [`colocation-${CHECKER_ID}-${clone}-INFINITY`, `order-${clone}-${CHECKER_ID}-mandatory`], checkerPrimitive: true, checkerDisabled: false };
+  return {
+    kind: 'previous',
+    oldConstraints: [`colocation-${CHECKER_ID}-${clone}-INFINITY`, `order-${clone}-${CHECKER_ID}-mandatory`],
+    checkerPrimitive: true,
+    checkerDisabled: false,
+    todo: ['checker-ops', 'lvs-interleave', 'lvs-ops', 'colocation', 'order'],
+  };
 }
 
 /** `pcs …` as `pcs -f FILE …`. */

@@ -19,6 +19,8 @@ import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
 
 const VIP = '198.51.100.100';
 const NODES = ['d1', 'd2'];
+/** corosync + pacemaker online on a machine other labs share. */
+const CLUSTER_START_MS = 240_000;
 
 /** The hot-standby layout in a CIB that pcs 0.11 wrote on pacemaker 2.1 (roles Promoted/Started). */
 function newLayout(configfile: string): [string, string][] {
@@ -93,9 +95,9 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
   };
 
   before(async function () {
-    this.timeout(BOOT_TIMEOUT_MS);
+    this.timeout(BOOT_TIMEOUT_MS + CLUSTER_START_MS);
     topo = await Topology.create(await labKernel(), defaultSpec(2, 0));
-    await startCluster(topo, NODES, { name: 'lvs' });
+    await startCluster(topo, NODES, { name: 'lvs', timeoutMs: CLUSTER_START_MS });
   });
   after(async function () {
     this.timeout(60_000);
@@ -178,11 +180,11 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
   }
 
   before(async function () {
-    this.timeout(BOOT_TIMEOUT_MS + 300_000);
+    this.timeout(BOOT_TIMEOUT_MS + CLUSTER_START_MS + 300_000);
     topo = await buildSeedsTopology(await labKernel(), { directors: 2, reals: 1 });
-    const config = seedsConfig(topo, { slowstart: 0 });
+    const config = seedsConfig(topo);
     for (const d of NODES) await topo.run(d, ['tee', SEEDS_CONFIG], { stdin: config });
-    await startCluster(topo, NODES, { name: 'lvs' });
+    await startCluster(topo, NODES, { name: 'lvs', timeoutMs: CLUSTER_START_MS });
     // The previous layout, as the previous bootstrap built it (its pcs 0.11 golden file).
     await pcs(['property', 'set', 'stonith-enabled=false']);
     await pcs(['resource', 'defaults', 'update', 'resource-stickiness=100']);
