@@ -109,7 +109,7 @@ export function typicalPreviousLayout(dialect: Dialect): Extract<Layout, { kind:
     oldConstraints: [`colocation-${CHECKER_ID}-${clone}-INFINITY`, `order-${clone}-${CHECKER_ID}-mandatory`],
     checkerPrimitive: true,
     checkerDisabled: false,
-    todo: ['checker-ops', 'lvs-interleave', 'lvs-ops', 'colocation', 'order'],
+    todo: ['checker-ops', 'lvs-ops', 'colocation', 'order'],
   };
 }
 

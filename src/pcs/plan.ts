@@ -328,6 +328,8 @@ export function resourceSteps(o: BootstrapOptions, dialect: Dialect): Step[] {
     ],
     check: (cib) => checkChecker(cib, o),
   });
+  // For constraints that make lvsd-clone the dependent (pacemaker reads the dependent clone's
+  // interleave: pcmk_sched_instances.c can_interleave_actions, pcmk_sched_clone.c can_interleave).
   steps.push(interleave('checker-interleave', CHECKER_CLONE_ID, 'when it lacks it (it is created with it)'));
   steps.push(timeouts('checker-ops', CHECKER_ID, CHECKER_OPERATIONS, checkerPrimitive));
   steps.push({
@@ -342,9 +344,6 @@ export function resourceSteps(o: BootstrapOptions, dialect: Dialect): Step[] {
     ],
     check: (cib) => checkLvs(cib, o, clone),
   });
-  // pacemaker reads interleave of the dependent clone (the `then` of an order, the `rsc` of a
-  // colocation: pcmk_sched_instances.c can_interleave_actions, pcmk_sched_clone.c can_interleave).
-  steps.push(interleave('lvs-interleave', clone, 'an instance waits only for the checker on its own node'));
   steps.push(timeouts('lvs-ops', LVS_ID, LVS_OPERATIONS, (cib) => children(cib.resource(clone)?.el, 'primitive').find((p) => p.attrs.id === LVS_ID)));
   steps.push({
     phase: 'resources',

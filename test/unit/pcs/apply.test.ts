@@ -17,12 +17,11 @@ function buildStates(): string[] {
   const full = BUILT;
   const noOrder = full.replace(/<rsc_order [^>]*\/>/, '');
   const noColocation = noOrder.replace(/<rsc_colocation [^>]*\/>/, '');
-  const noInterleave = noColocation.replace('<nvpair id="lvs-clone-meta_attributes-interleave" name="interleave" value="true"/>', '');
-  const noLvs = noInterleave.replace(/<clone id="lvs-clone">[\s\S]*?<\/clone>/, '');
+  const noLvs = noColocation.replace(/<clone id="lvs-clone">[\s\S]*?<\/clone>/, '');
   const noChecker = noLvs.replace(/<clone id="lvsd-clone">[\s\S]*?<\/clone>/, '');
   const noStickiness = noChecker.replace(/<nvpair id="rsc_defaults-meta_attributes-resource-stickiness"[^>]*\/>/, '');
   const noStonith = noStickiness.replace(/<nvpair id="cib-bootstrap-options-stonith-enabled"[^>]*\/>/, '');
-  const states = [noStonith, noStickiness, noChecker, noLvs, noInterleave, noColocation, noOrder, full];
+  const states = [noStonith, noStickiness, noChecker, noLvs, noColocation, noOrder, full];
   states.forEach((s, i) => assert.ok(i === 0 || s !== states[i - 1], `state ${i} differs from the one before`));
   return states;
 }
@@ -45,7 +44,6 @@ const BUILD_COMMANDS = [
   'resource defaults update resource-stickiness=100',
   'resource create lvsd ocf:heartbeat:lvsd configfile=/etc/ha.d/ldirectord.cf op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=10s timeout=30s clone interleave=true',
   'resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 sync_interface=eth0 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=11s role=Unpromoted timeout=30s promotable',
-  'resource meta lvs-clone interleave=true',
   'constraint colocation add Promoted lvs-clone with lvsd-clone INFINITY',
   'constraint order start lvsd-clone then promote lvs-clone kind=Optional',
 ];
@@ -58,12 +56,12 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.equal(sys.passwordAsked, 0);
     assert.deepEqual(sys.calls.map((c) => c.args.join(' ')), BUILD_COMMANDS);
     assert.ok(sys.calls.every((c) => c.input === undefined), 'only auth gets standard input');
-    assert.equal(sys.cibReads, 1 + 6, 'one read for the layout, conflicts and the first step, then one after each change but the last');
+    assert.equal(sys.cibReads, 1 + 5, 'one read for the layout, conflicts and the first step, then one after each change but the last');
     assert.match(r.out, /^already done: cluster lvs runs on d1, d2 \(auth, setup, start, enable skipped\)$/m);
     assert.match(r.out, /^already done: corosync token 1000 ms \(consensus 1200 ms by default\) in \/etc\/corosync\/corosync\.conf$/m);
     assert.match(r.out, /^already done: lvsd-clone has interleave=true$/m, 'created with it, so not set again');
     assert.match(r.out, /^already done: lvs has operation timeouts of at least start 60 s, stop 60 s, promote 60 s/m);
-    assert.match(r.out, /^bootstrap complete: 7 steps run, 8 already done$/m);
+    assert.match(r.out, /^bootstrap complete: 6 steps run, 8 already done$/m);
   });
 
   it('on the CIB pcs built: runs nothing and says what it found', async () => {
@@ -76,7 +74,7 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.match(r.out, /^already done: clone lvsd-clone of lvsd \(ocf:heartbeat:lvsd, configfile=\/etc\/ha\.d\/ldirectord\.cf\)$/m);
     assert.match(r.out, /^already done: colocation colocation-lvs-clone-lvsd-clone-INFINITY: the promoted lvs-clone only with lvsd-clone, score INFINITY$/m);
     assert.match(r.out, /^already done: order order-lvsd-clone-lvs-clone-Optional: start lvsd-clone then promote lvs-clone \(Optional\)$/m);
-    assert.match(r.out, /^bootstrap complete: 0 steps run, 15 already done$/m);
+    assert.match(r.out, /^bootstrap complete: 0 steps run, 14 already done$/m);
   });
 
   it('changes the token of a running cluster online with pcs 0.10.8+, and leaves it to the operator before', async () => {
@@ -92,7 +90,7 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.equal(o.error, undefined, o.error?.message);
     assert.deepEqual(old.calls, [], 'pcs 0.10.7 has no config update: nothing runs');
     assert.match(o.out, /^not done: corosync token 1000 ms on a cluster that runs with another .*: this pcs cannot do it; run:\n {2}On one node, set "token: 1000" in the totem section of \/etc\/corosync\/corosync\.conf, then:\n {2}pcs cluster sync corosync +# copies corosync\.conf to every node\n {2}pcs cluster reload corosync/m);
-    assert.match(o.out, /^bootstrap complete: 0 steps run, 14 already done, 1 left to you \(not done: above\)$/m);
+    assert.match(o.out, /^bootstrap complete: 0 steps run, 13 already done, 1 left to you \(not done: above\)$/m);
   });
 
   it('on a new cluster: the password goes to pcs host auth on stdin only, and never into the output; setup writes the token', async () => {
@@ -108,7 +106,7 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.deepEqual(auth, { args: ['host', 'auth', 'd1', 'd2', '-u', 'hacluster'], input: `${SECRET}\n` });
     assert.deepEqual([setup?.args, start?.args, enable?.args], [['cluster', 'setup', 'lvs', 'd1', 'd2', 'totem', 'token=1000'], ['cluster', 'start', '--all'], ['cluster', 'enable', '--all']]);
     for (const c of sys.calls) assert.ok(!c.args.some((a) => a.includes('pa$$')), `no password in argv: ${c.args.join(' ')}`);
-    assert.equal(sys.calls.length, 4 + 7);
+    assert.equal(sys.calls.length, 4 + 6);
     assert.ok(!r.out.includes('pa$$') && !r.err.includes('pa$$'), `the password is not in the output:\n${r.out}\n${r.err}`);
     assert.match(r.out, /^ {2}d1: Authorized \*+$/m, 'the prompt is dropped, the rest of pcs output shown');
     assert.match(r.out, /^running: pcs host auth d1 d2 -u hacluster$/m);
@@ -183,7 +181,6 @@ describe('pcs/bootstrap --apply on the previous layout: one CIB transaction', ()
         [...F, 'constraint remove colocation-lvsd-lvs-clone-INFINITY order-lvs-clone-lvsd-mandatory'].join(' '),
         [...F, 'resource clone lvsd meta interleave=true'].join(' '),
         [...F, 'resource update lvsd op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=10s timeout=30s'].join(' '),
-        [...F, 'resource meta lvs-clone interleave=true'].join(' '),
         [...F, 'resource update lvs op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=11s role=Unpromoted timeout=30s'].join(' '),
         [...F, 'constraint colocation add Promoted lvs-clone with lvsd-clone INFINITY'].join(' '),
         [...F, 'constraint order start lvsd-clone then promote lvs-clone kind=Optional'].join(' '),
@@ -194,7 +191,7 @@ describe('pcs/bootstrap --apply on the previous layout: one CIB transaction', ()
     assert.match(r.out, /^the CIB has the previous layout \(lvsd beside the promoted lvs only\): converting it in one CIB transaction/m);
     assert.match(r.out, /^already done: resource default resource-stickiness=100$/m);
     assert.match(r.out, /^the CIB as it was before: \/tmp\/lvskit-bootstrap-test\/cib-before\.xml$/m);
-    assert.match(r.out, /^bootstrap complete: 9 steps run, 8 already done$/m);
+    assert.match(r.out, /^bootstrap complete: 8 steps run, 8 already done$/m);
   });
 
   it('pushes nothing when the changed copy is not the layout wanted', async () => {

@@ -22,7 +22,7 @@ function verdict(cib: Cib, raw: RawOptions, id: string, dialect: Dialect = '0.11
   return step.check(cib);
 }
 
-const STEPS = ['stonith', 'stickiness', 'checker', 'checker-interleave', 'checker-ops', 'lvs', 'lvs-interleave', 'lvs-ops', 'colocation', 'order'];
+const STEPS = ['stonith', 'stickiness', 'checker', 'checker-interleave', 'checker-ops', 'lvs', 'lvs-ops', 'colocation', 'order'];
 const all = (kind: Verdict['kind']) => Object.fromEntries(STEPS.map((s) => [s, kind]));
 
 describe('pcs/plan: is a step already done? (CIB predicates)', () => {
@@ -92,9 +92,10 @@ describe('pcs/plan: is a step already done? (CIB predicates)', () => {
     assert.equal(verdict(Cib.parse(xml), LAB, 'stickiness').kind, 'todo');
   });
 
-  it('sets interleave on a clone that lacks it, and only then', () => {
-    const xml = fixture(BUILT).replace('<nvpair id="lvs-clone-meta_attributes-interleave" name="interleave" value="true"/>', '');
-    assert.deepEqual(verdict(Cib.parse(xml), LAB, 'lvs-interleave'), { kind: 'todo', argv: ['pcs', 'resource', 'meta', 'lvs-clone', 'interleave=true'] });
+  it('sets interleave on lvsd-clone when it lacks it or has it false', () => {
+    const xml = fixture(BUILT).replace('<nvpair id="lvsd-clone-meta_attributes-interleave" name="interleave" value="true"/>', '');
+    assert.notEqual(xml, fixture(BUILT));
+    assert.deepEqual(verdict(Cib.parse(xml), LAB, 'checker-interleave'), { kind: 'todo', argv: ['pcs', 'resource', 'meta', 'lvsd-clone', 'interleave=true'] });
     const no = fixture(BUILT).replace('name="interleave" value="true"/>\n        </meta_attributes>\n      </clone>\n      <clone id="lvs-clone">', 'name="interleave" value="false"/>\n        </meta_attributes>\n      </clone>\n      <clone id="lvs-clone">');
     assert.notEqual(no, fixture(BUILT));
     assert.equal(verdict(Cib.parse(no), LAB, 'checker-interleave').kind, 'todo');
