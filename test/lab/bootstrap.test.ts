@@ -50,14 +50,21 @@ const PREVIOUS_LEFT = [
   "//primitive[@id='lvsd']/meta_attributes/nvpair[@name='target-role']",
 ];
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+/** Polls `probe` every second; on time-out the error shows `state()` (crm_mon by default). */
+async function waitFor<T>(topo: Topology, what: string, timeoutMs: number, probe: () => Promise<T | undefined>, state = () => crmState(topo)): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; now:\n${await state()}`);
     await sleep(1000);
   }
+}
+
+/** What crm_mon on d1 shows: resources, fail counts, failed actions. */
+async function crmState(topo: Topology): Promise<string> {
+  const r = await topo.exec('d1', ['crm_mon', '-1', '-r', '-f'], { timeoutMs: 30_000 });
+  return describeResult(r);
 }
 
 /** Promoted lvs on one node and lvsd started on every one of `nodes`, as crm_mon on `from` shows it. */
@@ -129,7 +136,7 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
 
   it('runs lvsd on every director and promotes exactly one, which holds the VIP on eth0; the other holds it on lo', async function () {
     this.timeout(150_000);
-    const s = await waitFor('lvs promoted and lvsd started on d1 and d2', 120_000, async () => settled(await crmResources(t(), 'd1'), NODES));
+    const s = await waitFor(t(), 'lvs promoted and lvsd started on d1 and d2', 120_000, async () => settled(await crmResources(t(), 'd1'), NODES));
     const other = NODES.find((n) => n !== s.promoted)!;
     const prefixes = async (node: string, dev: string) => {
       const addrs = JSON.parse(await t().run(node, ['ip', '-j', 'addr', 'show', 'dev', dev])) as { addr_info?: { local: string; prefixlen: number }[] }[];
@@ -191,13 +198,13 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
     await pcs(['constraint', 'colocation', 'add', 'lvsd', 'with', 'Promoted', 'lvs-clone', 'INFINITY']);
     await pcs(['constraint', 'order', 'promote', 'lvs-clone', 'then', 'start', 'lvsd']);
     await pcs(['resource', 'enable', 'lvsd']);
-    promoted = await waitFor('lvs promoted with lvsd beside it', 180_000, async () => {
+    promoted = await waitFor(t(), 'lvs promoted with lvsd beside it', 240_000, async () => {
       const r = await crmResources(t(), 'd1');
       const p = r?.filter((i) => i.id === 'lvs' && i.role === 'Promoted') ?? [];
       const onP = r?.some((i) => i.id === 'lvsd' && i.role === 'Started' && i.node === p[0]?.node);
       return p.length === 1 && onP ? p[0]!.node : undefined;
     });
-    await waitFor(`the VIP's services on ${promoted}`, 60_000, async () => ((await vipServices(promoted)).length === 2 ? true : undefined));
+    await waitFor(t(), `the VIP's services on ${promoted}`, 60_000, async () => ((await vipServices(promoted)).length === 2 ? true : undefined), async () => t().run(promoted, ['ipvsadm', '-Ln']));
     captureCib('cib-previous-layout-pcs-0.11.5.xml', await readCib(topo, 'd1'));
   });
   after(async function () {
@@ -233,7 +240,7 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
       await sleep(2000);
       startedAt = Date.now();
       r = await bootstrap();
-      await waitFor('lvsd started on both directors, lvs promoted', 120_000, async () => settled(await crmResources(t(), 'd1'), NODES));
+      await waitFor(t(), 'lvsd started on both directors, lvs promoted', 120_000, async () => settled(await crmResources(t(), 'd1'), NODES));
       await sleep(3000);
       settledAt = Date.now();
     } finally {
