@@ -315,6 +315,11 @@ function migrate(o: BootstrapOptions, dialect: Dialect, steps: Step[], a: Applie
   }
   a.run({ phase: 'resources', id: 'push-cib', description: 'push the converted CIB as one diff', argv: [] }, RESOURCE_STEP_TIMEOUT_MS, ['pcs', 'cluster', 'cib-push', after, `diff-against=${before}`]);
   io.out(`the CIB as it was before: ${before}\n`);
+  io.out(
+    `note: ${CHECKER_ID} on the promoted director is still the process the previous layout started; if an earlier lvskit\n` +
+      'note: started it, it does not follow the VIP: replace it by a failover in a quiet hour (pcs node standby NODE,\n' +
+      'note: then pcs node unstandby NODE) before relying on one (docs/operator-guide.md §3.4)\n',
+  );
 }
 
 async function apply(o: BootstrapOptions, pcs: PcsInfo, steps: Step[], io: Io, sys: System): Promise<void> {

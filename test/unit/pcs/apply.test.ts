@@ -191,6 +191,7 @@ describe('pcs/bootstrap --apply on the previous layout: one CIB transaction', ()
     assert.match(r.out, /^the CIB has the previous layout \(lvsd beside the promoted lvs only\): converting it in one CIB transaction/m);
     assert.match(r.out, /^already done: resource default resource-stickiness=100$/m);
     assert.match(r.out, /^the CIB as it was before: \/tmp\/lvskit-bootstrap-test\/cib-before\.xml$/m);
+    assert.match(r.out, /^note: lvsd on the promoted director is still the process the previous layout started;/m);
     assert.match(r.out, /^bootstrap complete: 8 steps run, 8 already done$/m);
   });
 
