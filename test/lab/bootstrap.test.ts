@@ -61,6 +61,22 @@ async function waitFor<T>(topo: Topology, what: string, timeoutMs: number, probe
   }
 }
 
+/** startCluster, with the tail of each director's corosync and pacemakerd log in the error. */
+async function startDirectors(topo: Topology): Promise<void> {
+  try {
+    await startCluster(topo, NODES, { name: 'lvs', timeoutMs: CLUSTER_START_MS });
+  } catch (err) {
+    const logs: string[] = [];
+    for (const n of NODES) {
+      for (const daemon of ['corosync', 'pacemakerd']) {
+        const r = await topo.kernel.exec({ argv: ['tail', '-n', '15', `${topo.node(n).dir}/${daemon}.log`] });
+        logs.push(`--- ${n} ${daemon}.log\n${r.stdout}${r.stderr}`);
+      }
+    }
+    throw new Error(`${(err as Error).message}\n${logs.join('')}`);
+  }
+}
+
 /** What crm_mon on d1 shows: resources, fail counts, failed actions. */
 async function crmState(topo: Topology): Promise<string> {
   const r = await topo.exec('d1', ['crm_mon', '-1', '-r', '-f'], { timeoutMs: 30_000 });
@@ -103,7 +119,7 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
   before(async function () {
     this.timeout(BOOT_TIMEOUT_MS + CLUSTER_START_MS);
     topo = await Topology.create(await labKernel(), defaultSpec(2, 0));
-    await startCluster(topo, NODES, { name: 'lvs', timeoutMs: CLUSTER_START_MS });
+    await startDirectors(topo);
   });
   after(async function () {
     this.timeout(60_000);
@@ -189,7 +205,7 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
     topo = await buildSeedsTopology(await labKernel(), { directors: 2, reals: 1 });
     const config = seedsConfig(topo);
     for (const d of NODES) await topo.run(d, ['tee', SEEDS_CONFIG], { stdin: config });
-    await startCluster(topo, NODES, { name: 'lvs', timeoutMs: CLUSTER_START_MS });
+    await startDirectors(topo);
     // The previous layout, as the previous bootstrap built it (its pcs 0.11 golden file).
     await pcs(['property', 'set', 'stonith-enabled=false']);
     await pcs(['resource', 'defaults', 'update', 'resource-stickiness=100']);
