@@ -45,7 +45,8 @@ export interface System {
 }
 
 const CLUSTER_STEP_TIMEOUT_MS = 300_000;
-const RESOURCE_STEP_TIMEOUT_MS = 120_000;
+// A safety net against a hung pcs, not a performance bound: inside a loaded lab one command took minutes.
+const RESOURCE_STEP_TIMEOUT_MS = 300_000;
 /** After `pcs cluster start`: how long the CIB may take to answer. */
 const CIB_WAIT_MS = 180_000;
 

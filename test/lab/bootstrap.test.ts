@@ -19,8 +19,14 @@ import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
 
 const VIP = '198.51.100.100';
 const NODES = ['d1', 'd2'];
-/** corosync + pacemaker online on a machine other labs share. */
+// Generous: on this project's machines other UML labs often share the two cores, and one pcs
+// command then takes 20 s to minutes inside UML.
+/** corosync + pacemaker online. */
 const CLUSTER_START_MS = 240_000;
+/** One `lvskit bootstrap --apply` (several pcs commands). */
+const BOOTSTRAP_MS = 600_000;
+/** One pcs command, or pacemaker settling after one. */
+const PCS_MS = 300_000;
 
 /** The hot-standby layout in a CIB that pcs 0.11 wrote on pacemaker 2.1 (roles Promoted/Started). */
 function newLayout(configfile: string): [string, string][] {
@@ -126,10 +132,10 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
     await topo?.destroy();
   });
 
-  const bootstrap = (): Promise<ExecResult> => t().exec('d1', bootstrapArgs(t().spec.binary), { timeoutMs: 240_000 });
+  const bootstrap = (): Promise<ExecResult> => t().exec('d1', bootstrapArgs(t().spec.binary), { timeoutMs: BOOTSTRAP_MS });
 
   it('skips the cluster phase and the token on the running cluster, and creates every resource and constraint', async function () {
-    this.timeout(300_000);
+    this.timeout(BOOTSTRAP_MS + 60_000);
     const r = await bootstrap();
     assert.equal(r.code, 0, describeResult(r));
     assert.match(r.stdout, /^already done: cluster lvs runs on d1, d2 \(auth, setup, start, enable skipped\)$/m);
@@ -151,8 +157,8 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
   });
 
   it('runs lvsd on every director and promotes exactly one, which holds the VIP on eth0; the other holds it on lo', async function () {
-    this.timeout(150_000);
-    const s = await waitFor(t(), 'lvs promoted and lvsd started on d1 and d2', 120_000, async () => settled(await crmResources(t(), 'd1'), NODES));
+    this.timeout(PCS_MS + 60_000);
+    const s = await waitFor(t(), 'lvs promoted and lvsd started on d1 and d2', PCS_MS, async () => settled(await crmResources(t(), 'd1'), NODES));
     const other = NODES.find((n) => n !== s.promoted)!;
     const prefixes = async (node: string, dev: string) => {
       const addrs = JSON.parse(await t().run(node, ['ip', '-j', 'addr', 'show', 'dev', dev])) as { addr_info?: { local: string; prefixlen: number }[] }[];
@@ -170,7 +176,7 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
   });
 
   it('a second run does nothing: every step already done, the CIB epoch unchanged', async function () {
-    this.timeout(240_000);
+    this.timeout(BOOTSTRAP_MS + 60_000);
     const r = await secondRunChangesNothing(t(), bootstrap);
     assert.match(r.stdout, /^bootstrap complete: 0 steps run, 14 already done$/m);
   });
@@ -191,7 +197,7 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
     return topo;
   };
   const pcs = async (args: string[]) => {
-    const r = await t().exec('d1', ['pcs', ...args], { timeoutMs: 120_000 });
+    const r = await t().exec('d1', ['pcs', ...args], { timeoutMs: PCS_MS });
     assert.equal(r.code, 0, describeResult(r));
   };
 
@@ -201,7 +207,7 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
   }
 
   before(async function () {
-    this.timeout(BOOT_TIMEOUT_MS + CLUSTER_START_MS + 300_000);
+    this.timeout(BOOT_TIMEOUT_MS + CLUSTER_START_MS + 9 * PCS_MS);
     topo = await buildSeedsTopology(await labKernel(), { directors: 2, reals: 1 });
     const config = seedsConfig(topo);
     for (const d of NODES) await topo.run(d, ['tee', SEEDS_CONFIG], { stdin: config });
@@ -214,13 +220,13 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
     await pcs(['constraint', 'colocation', 'add', 'lvsd', 'with', 'Promoted', 'lvs-clone', 'INFINITY']);
     await pcs(['constraint', 'order', 'promote', 'lvs-clone', 'then', 'start', 'lvsd']);
     await pcs(['resource', 'enable', 'lvsd']);
-    promoted = await waitFor(t(), 'lvs promoted with lvsd beside it', 240_000, async () => {
+    promoted = await waitFor(t(), 'lvs promoted with lvsd beside it', PCS_MS, async () => {
       const r = await crmResources(t(), 'd1');
       const p = r?.filter((i) => i.id === 'lvs' && i.role === 'Promoted') ?? [];
       const onP = r?.some((i) => i.id === 'lvsd' && i.role === 'Started' && i.node === p[0]?.node);
       return p.length === 1 && onP ? p[0]!.node : undefined;
     });
-    await waitFor(t(), `the VIP's services on ${promoted}`, 60_000, async () => ((await vipServices(promoted)).length === 2 ? true : undefined), async () => t().run(promoted, ['ipvsadm', '-Ln']));
+    await waitFor(t(), `the VIP's services on ${promoted}`, PCS_MS, async () => ((await vipServices(promoted)).length === 2 ? true : undefined), async () => t().run(promoted, ['ipvsadm', '-Ln']));
     captureCib('cib-previous-layout-pcs-0.11.5.xml', await readCib(topo, 'd1'));
   });
   after(async function () {
@@ -228,10 +234,10 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
     await topo?.destroy();
   });
 
-  const bootstrap = () => t().exec('d1', bootstrapArgs(t().spec.binary, ['--config', SEEDS_CONFIG]), { timeoutMs: 240_000 });
+  const bootstrap = () => t().exec('d1', bootstrapArgs(t().spec.binary, ['--config', SEEDS_CONFIG]), { timeoutMs: BOOTSTRAP_MS });
 
   it('converts it in one transaction: one director forwards at every sample, the other never, every request answered, lvsd not restarted', async function () {
-    this.timeout(400_000);
+    this.timeout(BOOTSTRAP_MS + PCS_MS + 120_000);
     const other = NODES.find((n) => n !== promoted)!;
     assert.deepEqual(await checkerPids(t(), other), [], `the previous layout runs no lvsd on ${other}`);
     const [pid] = await checkerPids(t(), promoted);
@@ -256,7 +262,7 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
       await sleep(2000);
       startedAt = Date.now();
       r = await bootstrap();
-      await waitFor(t(), 'lvsd started on both directors, lvs promoted', 120_000, async () => settled(await crmResources(t(), 'd1'), NODES));
+      await waitFor(t(), 'lvsd started on both directors, lvs promoted', PCS_MS, async () => settled(await crmResources(t(), 'd1'), NODES));
       await sleep(3000);
       settledAt = Date.now();
     } finally {
@@ -296,7 +302,7 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
   });
 
   it('a second run changes nothing: the CIB epoch unchanged', async function () {
-    this.timeout(240_000);
+    this.timeout(BOOTSTRAP_MS + 60_000);
     const r = await secondRunChangesNothing(t(), bootstrap);
     assert.doesNotMatch(r.stdout, /previous layout/);
   });
