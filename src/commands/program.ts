@@ -53,6 +53,7 @@ function buildProgram(outcome: Outcome): Command {
     .option('--config <file>', 'checker configuration file, --checker ocf (default: /etc/ha.d/ldirectord.cf)')
     .option('--stickiness <score>', 'resource-stickiness default (default: 100)')
     .option('--no-stonith', 'turn fencing off (warns: two directors can end up promoted)')
+    .option('--token <ms>', "corosync's token: a dead node is noticed after token + 1.2 x token (default: 1000)")
     .addOption(new Option('--checker <kind>', 'how pacemaker runs the checker (default: ocf)').choices(['ocf', 'systemd']))
     .option('--pcs-version <X.Y>', 'pcs version to write commands for, instead of asking pcs --version')
     .addOption(new Option('--dry-run', 'print the commands (default)').conflicts('apply'))

@@ -1,14 +1,19 @@
 // `lvskit bootstrap`: prints the plan (dry run, the default) or applies it, skipping every step the
-// cluster already shows done, so that a second run changes nothing.
+// cluster already shows done, so that a second run changes nothing. A CIB with the previous layout
+// is converted in one CIB transaction (migrate.ts).
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, type RunResult, which } from '../exec/run';
 import { LvskitError, UsageError } from '../errors';
-import { type Cib, cibAnswers, readCib } from './cib';
+import { Cib, cibAnswers, readCib } from './cib';
 import { type ClusterFacts, judgeCluster, readClusterFacts } from './cluster';
 import { type DetectedPcs, type Dialect, detectPcs, dialectOf } from './dialect';
+import { conversionSteps, GUIDE, type Layout, layoutOf, onFile, typicalPreviousLayout } from './migrate';
 import { type BootstrapOptions, parseOptions, type RawOptions } from './options';
 import { PASSWORD_ENV, checkPassword, promptHidden, takePasswordFromEnv } from './password';
-import { buildPlan, HACLUSTER, type Step } from './plan';
+import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, HACLUSTER, resourceSteps, type Step } from './plan';
 
 export interface PcsInfo {
   version: string;
@@ -28,6 +33,11 @@ export interface System {
   clusterFacts(): ClusterFacts;
   readCib(): Cib;
   cibAnswers(): boolean;
+  /** A CIB saved to a file (`pcs cluster cib FILE`). */
+  readCibFile(path: string): Cib;
+  /** A new directory only root can read, for the copies of the CIB a migration works on. */
+  tempDir(): string;
+  copyFile(from: string, to: string): void;
   /** Runs pcs with these arguments; `input` is its standard input. */
   runPcs(args: string[], input: string | undefined, timeoutMs: number): RunResult;
   password(): Promise<string>;
@@ -35,7 +45,8 @@ export interface System {
 }
 
 const CLUSTER_STEP_TIMEOUT_MS = 300_000;
-const RESOURCE_STEP_TIMEOUT_MS = 120_000;
+// A safety net against a hung pcs, not a performance bound: inside a loaded lab one command took minutes.
+const RESOURCE_STEP_TIMEOUT_MS = 300_000;
 /** After `pcs cluster start`: how long the CIB may take to answer. */
 const CIB_WAIT_MS = 180_000;
 
@@ -50,7 +61,7 @@ export function commandLine(argv: string[]): string {
   return argv.map(shellWord).join(' ');
 }
 
-const BREAK_BEFORE = new Set(['op', 'promotable', '--master']);
+const BREAK_BEFORE = new Set(['op', 'promotable', '--master', 'clone']);
 
 /** A long command as continued shell lines, broken before its op and promotable parts. */
 export function displayCommand(argv: string[], width = 100): string {
@@ -80,13 +91,56 @@ export function stonithWarning(): string {
     .join('');
 }
 
+/** Where the dry run says a migration keeps its copies of the CIB. */
+const DRY_DIR = '/tmp/lvskit-bootstrap-XXXXXX';
+
+function manualLines(s: Step, pcs: PcsInfo): string[] {
+  return [`# pcs ${pcs.version} cannot change it on a running cluster (pcs cluster config update: 0.10.8+);`, '# --apply prints this and goes on:', ...(s.manual ?? []).map((l) => `#   ${l}`)];
+}
+
+/** The migration as --apply runs it on a CIB with the previous layout as pcs named it. */
+function migrationLines(dialect: Dialect, steps: Step[]): string[] {
+  const before = `${DRY_DIR}/cib-before.xml`;
+  const after = `${DRY_DIR}/cib-after.xml`;
+  const typical = typicalPreviousLayout(dialect);
+  const conversion = conversionSteps(typical, dialect);
+  const rest = steps.filter((s) => typical.todo.includes(s.id));
+  const lines = [
+    '',
+    '## migration from the previous layout (--apply, when the CIB has it: instead of the resource steps)',
+    '',
+    `# ${CHECKER_ID} as one primitive beside the promoted instance (colocation, order after promote) becomes the`,
+    `# clone ${CHECKER_CLONE_ID} in one CIB transaction: the commands change a copy of the CIB, pacemaker sees one`,
+    `# change. The running ${CHECKER_ID} keeps running (its history id stays ${CHECKER_ID}) and the other directors`,
+    '# start theirs; lvs keeps its role. The constraint ids are read from the CIB (these are pcs\'s own);',
+    `# a disabled ${CHECKER_ID} is also enabled (pcs resource enable ${CHECKER_ID}, before the clone).`,
+    `# A CIB with ldirectord or another resource holding the VIP stops --apply before any change (${GUIDE}).`,
+    '',
+    `# M1. save the CIB (${DRY_DIR}: a new directory only root can read), and a copy to change`,
+    displayCommand(['pcs', 'cluster', 'cib', before]),
+    displayCommand(['cp', before, after]),
+  ];
+  let n = 1;
+  for (const s of [...conversion, ...rest]) {
+    lines.push('', `# M${++n}. ${s.description}`, displayCommand(onFile(s.argv, after)));
+  }
+  lines.push(
+    '',
+    `# M${++n}. check the copy (every resource step done, nothing of the previous layout left), then push`,
+    '# the difference in one transaction',
+    displayCommand(['pcs', 'cluster', 'cib-push', after, `diff-against=${before}`]),
+  );
+  return lines;
+}
+
 export function renderDryRun(o: BootstrapOptions, pcs: PcsInfo, steps: Step[]): string {
   const nodes = o.nodes.join(', ');
   const lines = [
     `# lvskit bootstrap: ${pcsLabel(pcs)}, cluster ${o.name} on nodes ${nodes}`,
     '# Dry run: nothing was run. With --apply the steps run in this order, each skipped when it is',
     `# already done: the cluster steps when this node already runs cluster ${o.name} with nodes ${nodes}`,
-    '# (corosync.conf, crm_node -l), the others when the CIB shows them (cibadmin --query).',
+    '# (corosync.conf, crm_node -l), the token when corosync.conf has it, the others when the CIB',
+    '# shows them (cibadmin --query).',
     `# The ${HACLUSTER} password comes from ${PASSWORD_ENV}, or is asked on the terminal (no echo)`,
     '# when that is unset; pcs reads it on its standard input, never from its command line.',
   ];
@@ -99,8 +153,11 @@ export function renderDryRun(o: BootstrapOptions, pcs: PcsInfo, steps: Step[]): 
       phase = s.phase;
       lines.push('', s.phase === 'cluster' ? '## the cluster' : '## the resources');
     }
-    lines.push('', `# ${i + 1}. ${s.description}`, displayCommand(s.argv));
+    lines.push('', `# ${i + 1}. ${s.description}`);
+    if (s.manual) lines.push(...manualLines(s, pcs));
+    else lines.push(displayCommand(s.argv));
   });
+  lines.push(...migrationLines(pcs.dialect, steps));
   return `${lines.join('\n')}\n`;
 }
 
@@ -119,44 +176,62 @@ function indent(text: string): string {
     .join('');
 }
 
-async function apply(o: BootstrapOptions, pcs: PcsInfo, steps: Step[], io: Io, sys: System): Promise<void> {
-  let password: string | undefined;
-  let ran = 0;
-  let skipped = 0;
-  const already = (what: string) => {
-    skipped++;
-    io.out(`already done: ${what}\n`);
-  };
-  const runStep = (s: Step, timeoutMs: number) => {
-    io.out(`running: ${commandLine(s.argv)}\n`);
+/** Runs steps and says what it did; counts what ran, what was already done, what is left to the operator. */
+class Applier {
+  password: string | undefined;
+  ran = 0;
+  skipped = 0;
+  left = 0;
+
+  constructor(
+    private readonly io: Io,
+    private readonly sys: System,
+  ) {}
+
+  already(what: string): void {
+    this.skipped++;
+    this.io.out(`already done: ${what}\n`);
+  }
+
+  run(s: Step, timeoutMs: number, argv = s.argv): void {
+    const { io, password } = this;
+    io.out(`running: ${commandLine(argv)}\n`);
     const input = s.passwordOnStdin ? `${password ?? ''}\n` : undefined;
-    const r = sys.runPcs(s.argv.slice(1), input, timeoutMs);
+    const r = this.sys.runPcs(argv.slice(1), input, timeoutMs);
     // pcs writes its "Password: " prompt to stdout; it never echoes what it reads, but scrub anyway.
     const out = scrub(r.stdout, password).replace(/^(Username|Password): ?/gm, '');
     if (out.trim()) io.out(indent(out));
     if (r.stderr.trim()) io.err(indent(scrub(r.stderr, password)));
     if (r.code !== 0) {
       const why = r.error ? scrub(r.error, password) : `exit ${r.code}`;
-      throw new LvskitError(`step '${s.id}' (${s.description}) failed: ${commandLine(s.argv)}: ${why}`);
+      throw new LvskitError(`step '${s.id}' (${s.description}) failed: ${commandLine(argv)}: ${why}`);
     }
-    ran++;
-  };
+    this.ran++;
+  }
 
-  io.out(`lvskit bootstrap: ${pcsLabel(pcs)}, cluster ${o.name} on nodes ${o.nodes.join(', ')}\n`);
+  leftToOperator(s: Step): void {
+    this.left++;
+    this.io.out(`not done: ${s.description}: this pcs cannot do it; run:\n${(s.manual ?? []).map((l) => `  ${l}\n`).join('')}`);
+  }
+}
 
-  // The cluster: all of it or the part that is missing.
-  const verdict = judgeCluster(sys.clusterFacts(), o.name, o.nodes);
+async function applyCluster(o: BootstrapOptions, steps: Step[], a: Applier, sys: System, io: Io): Promise<void> {
+  const facts = sys.clusterFacts();
+  const verdict = judgeCluster(facts, o.name, o.nodes);
   if (verdict.kind === 'conflict') throw new LvskitError(verdict.why);
-  const clusterSteps = steps.filter((s) => s.phase === 'cluster');
-  const resourceSteps = steps.filter((s) => s.phase === 'resources');
+  const clusterSteps = steps.filter((s) => s.phase === 'cluster' && !s.checkConf);
+  let setupRan = false;
   if (verdict.kind === 'running') {
-    skipped += clusterSteps.length - 1;
-    already(`cluster ${o.name} runs on ${o.nodes.join(', ')} (${clusterSteps.map((s) => s.id).join(', ')} skipped)`);
+    a.skipped += clusterSteps.length - 1;
+    a.already(`cluster ${o.name} runs on ${o.nodes.join(', ')} (${clusterSteps.map((s) => s.id).join(', ')} skipped)`);
   } else {
-    password = await sys.password();
+    a.password = await sys.password();
     for (const s of clusterSteps) {
-      if (s.doneWhenConfigured && verdict.kind === 'configured') already(`cluster ${o.name} is configured on this node (/etc/corosync/corosync.conf): ${s.id} skipped`);
-      else runStep(s, CLUSTER_STEP_TIMEOUT_MS);
+      if (s.doneWhenConfigured && verdict.kind === 'configured') a.already(`cluster ${o.name} is configured on this node (/etc/corosync/corosync.conf): ${s.id} skipped`);
+      else {
+        a.run(s, CLUSTER_STEP_TIMEOUT_MS);
+        setupRan ||= s.id === 'setup';
+      }
     }
     io.out('waiting for the cluster to answer (cibadmin --query) ...\n');
     const until = Date.now() + CIB_WAIT_MS;
@@ -165,25 +240,103 @@ async function apply(o: BootstrapOptions, pcs: PcsInfo, steps: Step[], io: Io, s
       await sys.sleep(2_000);
     }
   }
+  for (const s of steps.filter((x) => x.checkConf)) {
+    if (setupRan) {
+      a.already(`corosync token ${o.token} ms: written by pcs cluster setup`);
+      continue;
+    }
+    const v = s.checkConf!(facts.corosync);
+    if (v.kind === 'done') a.already(v.what);
+    else if (v.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
+    else if (s.manual) a.leftToOperator(s);
+    else a.run(s, CLUSTER_STEP_TIMEOUT_MS);
+  }
+}
 
+/** The resource steps one by one on the live CIB (a new cluster, or the current layout in part). */
+function applyResources(steps: Step[], a: Applier, sys: System, first: Cib): void {
   // Conflicts first: nothing in the resource phase runs when one step cannot be done.
-  let cib: Cib | undefined = sys.readCib();
-  for (const s of resourceSteps) {
-    const v = s.check?.(cib);
+  for (const s of steps) {
+    const v = s.check?.(first);
     if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
   }
-  for (const s of resourceSteps) {
+  let cib: Cib | undefined = first;
+  for (const s of steps) {
     // The CIB is read again after every step that changed it (a read costs a second in the lab).
     cib ??= sys.readCib();
     const v = s.check?.(cib) ?? { kind: 'todo' };
-    if (v.kind === 'done') already(v.what);
+    if (v.kind === 'done') a.already(v.what);
     else if (v.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
     else {
-      runStep(s, RESOURCE_STEP_TIMEOUT_MS);
+      a.run(s, RESOURCE_STEP_TIMEOUT_MS, v.argv);
       cib = undefined;
     }
   }
-  io.out(`bootstrap complete: ${ran} step${ran === 1 ? '' : 's'} run, ${skipped} already done\n`);
+}
+
+/**
+ * The previous layout to the current one in one CIB transaction: every command runs with `pcs -f`
+ * on a copy of the CIB, the copy is checked, and only then pushed as one diff against the original.
+ */
+function migrate(o: BootstrapOptions, dialect: Dialect, steps: Step[], a: Applier, sys: System, io: Io): void {
+  const dir = sys.tempDir();
+  const before = join(dir, 'cib-before.xml');
+  const after = join(dir, 'cib-after.xml');
+  io.out(`the CIB has the previous layout (${CHECKER_ID} beside the promoted lvs only): converting it in one CIB transaction, on a copy in ${dir}\n`);
+  a.run({ phase: 'resources', id: 'save-cib', description: 'save the CIB', argv: [] }, RESOURCE_STEP_TIMEOUT_MS, ['pcs', 'cluster', 'cib', before]);
+  // Judged again on the saved copy: that is what the transaction changes.
+  const orig = sys.readCibFile(before);
+  const layout: Layout = layoutOf(orig, o, dialect);
+  if (layout.kind !== 'previous') throw new LvskitError(`the CIB changed while bootstrap read it (${layout.kind === 'foreign' ? layout.why : 'no longer the previous layout'}); run bootstrap again`);
+  const conversion = conversionSteps(layout, dialect);
+  // The conversion makes the clone (interleave included); every other step is judged on the original.
+  const skip = new Set(['checker', ...(layout.checkerPrimitive ? ['checker-interleave'] : [])]);
+  const rest = steps.filter((s) => !skip.has(s.id));
+  for (const s of rest) {
+    const v = s.check?.(orig);
+    if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
+  }
+  sys.copyFile(before, after);
+  for (const s of conversion) a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(s.argv, after));
+  for (const s of rest) {
+    const v = s.check?.(orig) ?? { kind: 'todo' };
+    if (v.kind === 'done') a.already(v.what);
+    else a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(v.kind === 'todo' && v.argv ? v.argv : s.argv, after));
+  }
+  const result = sys.readCibFile(after);
+  const problems: string[] = [];
+  const resultLayout = layoutOf(result, o, dialect);
+  if (resultLayout.kind !== 'current') problems.push(resultLayout.kind === 'foreign' ? resultLayout.why : 'the previous layout is still there');
+  for (const s of steps) {
+    const v = s.check?.(result);
+    if (v && v.kind !== 'done') problems.push(`${s.id}: ${v.kind === 'conflict' ? v.why : 'not done'}`);
+  }
+  if (problems.length) {
+    throw new LvskitError(`the converted copy of the CIB is not the layout wanted (${problems.join('; ')}); nothing was pushed, the cluster is unchanged (the copies are in ${dir})`);
+  }
+  a.run({ phase: 'resources', id: 'push-cib', description: 'push the converted CIB as one diff', argv: [] }, RESOURCE_STEP_TIMEOUT_MS, ['pcs', 'cluster', 'cib-push', after, `diff-against=${before}`]);
+  io.out(`the CIB as it was before: ${before}\n`);
+  io.out(
+    `note: ${CHECKER_ID} on the promoted director is still the process the previous layout started; if an earlier lvskit\n` +
+      'note: started it, it does not follow the VIP: replace it by a failover in a quiet hour (pcs node standby NODE,\n' +
+      'note: then pcs node unstandby NODE) before relying on one (docs/operator-guide.md §3.4)\n',
+  );
+}
+
+async function apply(o: BootstrapOptions, pcs: PcsInfo, steps: Step[], io: Io, sys: System): Promise<void> {
+  const a = new Applier(io, sys);
+  io.out(`lvskit bootstrap: ${pcsLabel(pcs)}, cluster ${o.name} on nodes ${o.nodes.join(', ')}\n`);
+  await applyCluster(o, steps, a, sys, io);
+
+  const resources = steps.filter((s) => s.phase === 'resources');
+  const cib = sys.readCib();
+  const layout = layoutOf(cib, o, pcs.dialect);
+  if (layout.kind === 'foreign') throw new LvskitError(layout.why);
+  if (layout.kind === 'previous') migrate(o, pcs.dialect, resources, a, sys, io);
+  else applyResources(resources, a, sys, cib);
+
+  const left = a.left ? `, ${a.left} left to you (not done: above)` : '';
+  io.out(`bootstrap complete: ${a.ran} step${a.ran === 1 ? '' : 's'} run, ${a.skipped} already done${left}\n`);
   if (o.stonith) io.out('note: fencing is on; resources start only once a fence device exists (pcs stonith create ...)\n');
 }
 
@@ -207,6 +360,9 @@ export function liveSystem(env: NodeJS.ProcessEnv = process.env): System {
     clusterFacts: readClusterFacts,
     readCib,
     cibAnswers,
+    readCibFile: (path) => Cib.parse(readFileSync(path, 'utf8')),
+    tempDir: () => mkdtempSync(join(tmpdir(), 'lvskit-bootstrap-')),
+    copyFile: (from, to) => copyFileSync(from, to),
     runPcs(args, input, timeoutMs) {
       const pcs = which('pcs');
       if (!pcs) throw new LvskitError('pcs is not installed (or not on PATH)');
@@ -230,7 +386,7 @@ const stdio: Io = {
 export async function runBootstrap(raw: RawOptions, io: Io = stdio, sys: System = liveSystem()): Promise<number> {
   const o = parseOptions(raw);
   const pcs = resolvePcs(o, sys);
-  const steps = buildPlan(o, pcs.dialect);
+  const steps = buildPlan(o, pcs.dialect, pcs.version);
   if (!o.stonith) io.err(stonithWarning());
   if (!o.apply) {
     io.out(renderDryRun(o, pcs, steps));

@@ -8,6 +8,9 @@ export const COROSYNC_CONF = '/etc/corosync/corosync.conf';
 export interface CorosyncConf {
   name: string | undefined;
   nodes: string[];
+  /** totem token and consensus, ms, when corosync.conf sets them. */
+  token?: number;
+  consensus?: number;
 }
 
 export interface ClusterFacts {
@@ -17,10 +20,11 @@ export interface ClusterFacts {
   members: string[] | undefined;
 }
 
-/** cluster_name and the nodelist's node names (ring0_addr when a node has no name) of a corosync.conf. */
+/** cluster_name, totem token and consensus, and the nodelist's node names (ring0_addr when a node has no name) of a corosync.conf. */
 export function parseCorosyncConf(text: string): CorosyncConf {
   const stack: string[] = [];
   let name: string | undefined;
+  const totem: { token?: number; consensus?: number } = {};
   const nodes: string[] = [];
   let node: Record<string, string> | undefined;
   for (const raw of text.split('\n')) {
@@ -45,9 +49,10 @@ export function parseCorosyncConf(text: string): CorosyncConf {
     if (!kv) continue;
     const [, key, value] = kv as unknown as [string, string, string];
     if (stack.join('.') === 'totem' && key === 'cluster_name') name = value.trim();
+    if (stack.join('.') === 'totem' && (key === 'token' || key === 'consensus') && /^\d+$/.test(value.trim())) totem[key] = Number(value.trim());
     if (node) node[key] = value.trim();
   }
-  return { name, nodes };
+  return { name, nodes, ...totem };
 }
 
 /** Node names from `crm_node -l` lines (`<id> <name> <state>`). */

@@ -19,16 +19,39 @@ export interface Vocabulary {
   defaultsArgs: string[];
   /** Score argument of `pcs constraint colocation add`. */
   colocationScore: string;
+  /** Flags of `pcs resource create` before the resource id. */
+  createFlags: string[];
+  /** Words between `clone` and its meta attributes, in `resource create … clone` and `resource clone ID`. */
+  cloneMetaKeyword: string[];
+  /** Words between `resource clone ID` and its meta attributes (this command took `meta` earlier than create). */
+  cloneCommandMetaKeyword: string[];
+  /** The command that copies corosync.conf to every node. */
+  syncCorosync: string[];
 }
 
+// Clone meta attributes (pcs usage.py and cli/resource/parse_args.py at each tag): `resource clone ID
+// meta k=v` since 0.10.7; in `resource create … clone`, `meta` after `clone` means the clone's meta only
+// with --future (0.11.6+; without it the bare form warns from 0.11.6 on). 0.12 gets the future form.
 const VOCABULARY: Record<Dialect, Vocabulary> = {
   // 0.9: master/slave resources; `--master` is accepted by every 0.9 release.
-  '0.9': { cloneId: 'lvs-master', promoted: 'Master', unpromoted: 'Slave', promotableArgs: ['--master'], defaultsArgs: [], colocationScore: 'INFINITY' },
+  '0.9': {
+    cloneId: 'lvs-master', promoted: 'Master', unpromoted: 'Slave', promotableArgs: ['--master'], defaultsArgs: [], colocationScore: 'INFINITY',
+    createFlags: [], cloneMetaKeyword: [], cloneCommandMetaKeyword: [], syncCorosync: ['pcs', 'cluster', 'sync'],
+  },
   // 0.10: promotable clones, still the legacy role names (Promoted arrived only in 0.10.10).
-  '0.10': { cloneId: 'lvs-clone', promoted: 'Master', unpromoted: 'Slave', promotableArgs: ['promotable'], defaultsArgs: [], colocationScore: 'INFINITY' },
-  '0.11': { cloneId: 'lvs-clone', promoted: 'Promoted', unpromoted: 'Unpromoted', promotableArgs: ['promotable'], defaultsArgs: ['update'], colocationScore: 'INFINITY' },
+  '0.10': {
+    cloneId: 'lvs-clone', promoted: 'Master', unpromoted: 'Slave', promotableArgs: ['promotable'], defaultsArgs: [], colocationScore: 'INFINITY',
+    createFlags: [], cloneMetaKeyword: [], cloneCommandMetaKeyword: [], syncCorosync: ['pcs', 'cluster', 'sync', 'corosync'],
+  },
+  '0.11': {
+    cloneId: 'lvs-clone', promoted: 'Promoted', unpromoted: 'Unpromoted', promotableArgs: ['promotable'], defaultsArgs: ['update'], colocationScore: 'INFINITY',
+    createFlags: [], cloneMetaKeyword: [], cloneCommandMetaKeyword: ['meta'], syncCorosync: ['pcs', 'cluster', 'sync', 'corosync'],
+  },
   // 0.12: a bare score in `colocation add` is deprecated.
-  '0.12': { cloneId: 'lvs-clone', promoted: 'Promoted', unpromoted: 'Unpromoted', promotableArgs: ['promotable'], defaultsArgs: ['update'], colocationScore: 'score=INFINITY' },
+  '0.12': {
+    cloneId: 'lvs-clone', promoted: 'Promoted', unpromoted: 'Unpromoted', promotableArgs: ['promotable'], defaultsArgs: ['update'], colocationScore: 'score=INFINITY',
+    createFlags: ['--future'], cloneMetaKeyword: ['meta'], cloneCommandMetaKeyword: ['meta'], syncCorosync: ['pcs', 'cluster', 'sync', 'corosync'],
+  },
 };
 
 export function vocabulary(d: Dialect): Vocabulary {
@@ -45,6 +68,27 @@ export function dialectOf(version: string): Dialect {
   // A later 0.x keeps 0.12's syntax until we learn otherwise; older ones predate corosync 2.
   if (major === 0 && minor > 12) return '0.12';
   throw new UsageError(`pcs ${version.trim()} is not supported (supported: ${DIALECTS.join(', ')})`);
+}
+
+/** Major, minor, patch of a pcs version; a missing patch counts as 0 (the dialect's first release). */
+function versionParts(version: string): [number, number, number] {
+  const m = /^\s*(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [0, 0, 0];
+}
+
+function atLeast(version: string, want: [number, number, number]): boolean {
+  const have = versionParts(version);
+  for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return have[i]! > want[i]!;
+  return true;
+}
+
+/**
+ * `pcs cluster config update totem …` (0.10.8+): writes corosync.conf on every node through pcsd and
+ * reloads corosync there (corosync-cfgtool -R); totem options need no stopped cluster
+ * (pcs lib/corosync/config_facade.py set_totem_options, lib/env.py push_corosync_conf).
+ */
+export function canUpdateCorosyncOnline(version: string): boolean {
+  return atLeast(version, [0, 10, 8]);
 }
 
 export interface DetectedPcs {

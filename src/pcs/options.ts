@@ -11,6 +11,8 @@ export const DEFAULTS = {
   config: '/etc/ha.d/ldirectord.cf',
   stickiness: '100',
   checker: 'ocf' as Checker,
+  /** corosync's token, ms: 2.2 s to declare a node lost (token + consensus of 1.2 x token). */
+  token: 1000,
 };
 
 /** What commander hands over (strings as typed, or undefined). */
@@ -26,6 +28,7 @@ export interface RawOptions {
   /** false with --no-stonith. */
   stonith?: boolean;
   checker?: string;
+  token?: string;
   pcsVersion?: string;
   apply?: boolean;
   dryRun?: boolean;
@@ -44,6 +47,8 @@ export interface BootstrapOptions {
   /** resource-stickiness: an integer or INFINITY. */
   stickiness: string;
   stonith: boolean;
+  /** corosync totem token, ms. */
+  token: number;
   pcsVersion: string | undefined;
   apply: boolean;
 }
@@ -86,6 +91,17 @@ function parseConfigPath(raw: string): string {
   return raw;
 }
 
+// corosync sets no bounds; these catch seconds typed for milliseconds (--token 3) and absurd values.
+const TOKEN_MIN = 200;
+const TOKEN_MAX = 60_000;
+
+function parseToken(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULTS.token;
+  const n = /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= TOKEN_MIN && n <= TOKEN_MAX)) throw new UsageError(`--token must be milliseconds from ${TOKEN_MIN} to ${TOKEN_MAX}, got '${raw}'`);
+  return n;
+}
+
 export function parseOptions(raw: RawOptions): BootstrapOptions {
   const nodes = parseNodes(raw.nodes);
   const name = raw.name ?? DEFAULTS.name;
@@ -118,6 +134,8 @@ export function parseOptions(raw: RawOptions): BootstrapOptions {
     throw new UsageError(`--stickiness must be an integer from 0 to 1000000 or INFINITY, got '${stickiness}'`);
   }
 
+  const token = parseToken(raw.token);
+
   if (raw.pcsVersion !== undefined && !/^\d+\.\d+/.test(raw.pcsVersion)) {
     throw new UsageError(`--pcs-version must look like X.Y or X.Y.Z (e.g. 0.11 or 0.10.8), got '${raw.pcsVersion}'`);
   }
@@ -133,6 +151,7 @@ export function parseOptions(raw: RawOptions): BootstrapOptions {
     config,
     stickiness: /^\d+$/.test(stickiness) ? String(Number(stickiness)) : 'INFINITY',
     stonith: raw.stonith ?? true,
+    token,
     pcsVersion: raw.pcsVersion,
     apply: raw.apply === true,
   };

@@ -1,13 +1,21 @@
 // The ordered steps that build the director cluster: what each does, its pcs argv in the chosen
-// dialect, and (resource phase) how to tell from the CIB that it is already done.
+// dialect, and how to tell that it is already done (corosync.conf for the token, the CIB for the
+// resource steps). The layout is docs/failover.md's: lvsd a clone on every director, lvs promotable,
+// promoted only where lvsd runs.
 import { sameAddress } from '../net/address';
 import { type Cib, cibBoolean, children, isInfinity, nvpairs, type XmlElement } from './cib';
-import { type Dialect, vocabulary } from './dialect';
+import type { CorosyncConf } from './cluster';
+import { canUpdateCorosyncOnline, type Dialect, type Vocabulary, vocabulary } from './dialect';
+import { CHECKER_OPERATIONS, describeOps, findShortOps, LVS_OPERATIONS, type Operation, opArgs } from './operations';
 import { type BootstrapOptions, DEFAULTS } from './options';
 
 export type Phase = 'cluster' | 'resources';
 
-export type Verdict = { kind: 'todo' } | { kind: 'done'; what: string } | { kind: 'conflict'; why: string };
+export type Verdict =
+  /** `argv`: what to run instead of the step's own command (only the part that is missing). */
+  | { kind: 'todo'; argv?: string[] }
+  | { kind: 'done'; what: string }
+  | { kind: 'conflict'; why: string };
 
 export interface Step {
   phase: Phase;
@@ -20,6 +28,10 @@ export interface Step {
   passwordOnStdin?: true;
   /** The cluster phase's `configured` verdict (corosync.conf in place) makes this step done. */
   doneWhenConfigured?: true;
+  /** Cluster phase, after start: the answer of this node's corosync.conf. */
+  checkConf?: (conf: CorosyncConf | undefined) => Verdict;
+  /** This pcs cannot run the step: the commands the operator runs instead (printed, never run). */
+  manual?: string[];
   /** Resource phase: the CIB's answer. */
   check?: (cib: Cib) => Verdict;
 }
@@ -27,6 +39,7 @@ export interface Step {
 export const HACLUSTER = 'hacluster';
 export const LVS_ID = 'lvs';
 export const CHECKER_ID = 'lvsd';
+export const CHECKER_CLONE_ID = 'lvsd-clone';
 const TODO: Verdict = { kind: 'todo' };
 
 /** The lvs instance attributes bootstrap sets, with the agent's defaults for the unset ones. */
@@ -59,10 +72,20 @@ function lvsDifferences(prim: XmlElement, o: BootstrapOptions): string[] {
   return diffs;
 }
 
-function agentOf(prim: XmlElement): string {
+export function agentOf(prim: XmlElement): string {
   const { class: cls, provider, type } = prim.attrs;
   return provider ? `${cls}:${provider}:${type}` : `${cls}:${type}`;
 }
+
+export function checkerAgent(o: BootstrapOptions): string {
+  return o.checker === 'ocf' ? 'ocf:heartbeat:lvsd' : 'systemd:lvsd';
+}
+
+function isPromotableWrapper(w: XmlElement): boolean {
+  return w.name === 'master' || (w.name === 'clone' && cibBoolean(nvpairs(w, 'meta_attributes').promotable) === true);
+}
+
+// ---- the CIB's answers -----------------------------------------------------------------------
 
 function checkLvs(cib: Cib, o: BootstrapOptions, cloneId: string): Verdict {
   const wrapper = cib.resource(cloneId);
@@ -72,8 +95,7 @@ function checkLvs(cib: Cib, o: BootstrapOptions, cloneId: string): Verdict {
     return TODO;
   }
   const w = wrapper.el;
-  const promotable = w.name === 'master' || (w.name === 'clone' && cibBoolean(nvpairs(w, 'meta_attributes').promotable) === true);
-  if (!promotable) return { kind: 'conflict', why: `'${cloneId}' exists but is a <${w.name}>, not a promotable clone` };
+  if (!isPromotableWrapper(w)) return { kind: 'conflict', why: `'${cloneId}' exists but is a <${w.name}>, not a promotable clone` };
   const prim = children(w, 'primitive').find((p) => p.attrs.id === LVS_ID);
   if (!prim) return { kind: 'conflict', why: `the promotable clone '${cloneId}' exists but does not hold a resource '${LVS_ID}'` };
   if (agentOf(prim) !== 'ocf:heartbeat:lvs') return { kind: 'conflict', why: `resource '${LVS_ID}' exists as ${agentOf(prim)}, not ocf:heartbeat:lvs` };
@@ -84,53 +106,108 @@ function checkLvs(cib: Cib, o: BootstrapOptions, cloneId: string): Verdict {
   return { kind: 'done', what: `promotable clone ${cloneId} of ${LVS_ID} (ocf:heartbeat:lvs, ${lvsParams(o).map(([k, v]) => `${k}=${v}`).join(' ')})` };
 }
 
+/** The primitive `lvsd` wherever it is (the previous layout had it at the top level). */
+function checkerPrimitive(cib: Cib): XmlElement | undefined {
+  const found = cib.resource(CHECKER_ID);
+  return found?.el.name === 'primitive' ? found.el : undefined;
+}
+
 function checkChecker(cib: Cib, o: BootstrapOptions): Verdict {
   const found = cib.resource(CHECKER_ID);
-  if (!found) return TODO;
+  const clone = cib.resource(CHECKER_CLONE_ID);
+  if (!found && !clone) return TODO;
+  if (!found) return { kind: 'conflict', why: `'${CHECKER_CLONE_ID}' exists but does not hold a resource '${CHECKER_ID}'` };
   const { el, parent } = found;
-  if (el.name !== 'primitive' || parent.name !== 'resources') {
-    return { kind: 'conflict', why: `resource '${CHECKER_ID}' exists but is ${el.name === 'primitive' ? `inside <${parent.name}>` : `a <${el.name}>`}, not a plain resource` };
+  if (el.name !== 'primitive') return { kind: 'conflict', why: `resource '${CHECKER_ID}' exists but is a <${el.name}>, not a plain resource` };
+  if (parent.name !== 'clone' || parent.attrs.id !== CHECKER_CLONE_ID) {
+    return { kind: 'conflict', why: `resource '${CHECKER_ID}' exists but is in <${parent.name}${parent.attrs.id ? ` id=${parent.attrs.id}` : ''}>, not in the clone '${CHECKER_CLONE_ID}'` };
   }
-  const want = o.checker === 'ocf' ? 'ocf:heartbeat:lvsd' : 'systemd:lvsd';
-  if (agentOf(el) !== want) return { kind: 'conflict', why: `resource '${CHECKER_ID}' exists as ${agentOf(el)}, not ${want}` };
+  if (isPromotableWrapper(parent)) return { kind: 'conflict', why: `'${CHECKER_CLONE_ID}' is promotable: the checker is a plain clone` };
+  const want = checkerAgent(o);
+  if (agentOf(el) !== want) return { kind: 'conflict', why: `resource '${CHECKER_ID}' exists as ${agentOf(el)}, not ${want} (--checker ${o.checker})` };
   if (o.checker === 'ocf') {
     const configfile = nvpairs(el, 'instance_attributes').configfile ?? DEFAULTS.config;
     if (configfile !== o.config) {
       return { kind: 'conflict', why: `resource '${CHECKER_ID}' exists with configfile=${configfile} (wanted ${o.config}); change it with pcs resource update ${CHECKER_ID} configfile=…` };
     }
-    return { kind: 'done', what: `resource ${CHECKER_ID} (${want}, configfile=${configfile})` };
+    return { kind: 'done', what: `clone ${CHECKER_CLONE_ID} of ${CHECKER_ID} (${want}, configfile=${configfile})` };
   }
-  return { kind: 'done', what: `resource ${CHECKER_ID} (${want})` };
+  return { kind: 'done', what: `clone ${CHECKER_CLONE_ID} of ${CHECKER_ID} (${want})` };
 }
 
-function checkCheckerEnabled(cib: Cib): Verdict {
-  const found = cib.resource(CHECKER_ID);
-  if (!found) return TODO;
-  const role = nvpairs(found.el, 'meta_attributes')['target-role'];
-  if (role !== undefined && role.toLowerCase() === 'stopped') return TODO;
-  return { kind: 'done', what: `resource ${CHECKER_ID} is enabled (no target-role=Stopped)` };
+function checkInterleave(cib: Cib, cloneId: string, argv: string[]): Verdict {
+  const clone = cib.resource(cloneId);
+  if (!clone) return { kind: 'todo', argv };
+  const v = nvpairs(clone.el, 'meta_attributes').interleave;
+  return cibBoolean(v) === true ? { kind: 'done', what: `${cloneId} has interleave=${v ?? ''}` } : { kind: 'todo', argv };
+}
+
+function checkOps(prim: XmlElement | undefined, what: string, want: Operation[], command: (ops: Operation[], intervals: Map<Operation, number>) => string[]): Verdict {
+  if (!prim) return TODO;
+  const { short, intervals } = findShortOps(prim, want);
+  if (short.length === 0) return { kind: 'done', what: `${what} has operation timeouts of at least ${describeOps(want)}` };
+  return { kind: 'todo', argv: command(short, intervals) };
+}
+
+const ROLE = { promoted: ['promoted', 'master'], unpromoted: ['unpromoted', 'slave'] };
+
+function hasRole(value: string | undefined, role: keyof typeof ROLE, fallback = 'started'): boolean {
+  return ROLE[role].includes((value ?? fallback).toLowerCase());
+}
+
+/** Colocation: the promoted lvs clone only where the checker clone runs. */
+export function isNewColocation(c: XmlElement, cloneId: string): boolean {
+  const a = c.attrs;
+  const withRole = (a['with-rsc-role'] ?? 'Started').toLowerCase();
+  return a.rsc === cloneId && a['with-rsc'] === CHECKER_CLONE_ID && hasRole(a['rsc-role'], 'promoted') && withRole === 'started' && isInfinity(a.score);
+}
+
+/** Order start lvsd-clone then promote lvs-clone, of any kind. */
+function isCheckerFirstOrder(c: XmlElement, cloneId: string): boolean {
+  const a = c.attrs;
+  const first = a['first-action'] ?? 'start';
+  // then-action defaults to first-action (Pacemaker Explained, ordering constraints).
+  const then = a['then-action'] ?? first;
+  return a.first === CHECKER_CLONE_ID && a.then === cloneId && first === 'start' && then === 'promote';
+}
+
+/** kind=Optional, or the deprecated score 0 that means the same. */
+function isOptional(c: XmlElement): boolean {
+  const kind = c.attrs.kind;
+  if (kind !== undefined) return kind === 'Optional';
+  return c.attrs.score !== undefined && c.attrs.score.trim() === '0';
+}
+
+/** The previous layout's colocation: lvsd (or its clone) only beside the promoted lvs clone. */
+export function isOldColocation(c: XmlElement, cloneId: string): boolean {
+  const a = c.attrs;
+  return (a.rsc === CHECKER_ID || a.rsc === CHECKER_CLONE_ID) && a['with-rsc'] === cloneId && hasRole(a['with-rsc-role'], 'promoted', '') && (a.score === undefined || Number.parseFloat(a.score) > 0 || isInfinity(a.score));
+}
+
+/** The previous layout's order: promote the lvs clone, then start lvsd (or its clone). */
+export function isOldOrder(c: XmlElement, cloneId: string): boolean {
+  const a = c.attrs;
+  const first = a['first-action'] ?? 'start';
+  const then = a['then-action'] ?? first;
+  return a.first === cloneId && (a.then === CHECKER_ID || a.then === CHECKER_CLONE_ID) && first === 'promote' && then === 'start';
 }
 
 function checkColocation(cib: Cib, cloneId: string): Verdict {
-  const c = cib.constraints('rsc_colocation').find((x) => {
-    const a = x.attrs;
-    const withRole = (a['with-rsc-role'] ?? '').toLowerCase();
-    const rscRole = (a['rsc-role'] ?? 'Started').toLowerCase();
-    return a.rsc === CHECKER_ID && a['with-rsc'] === cloneId && (withRole === 'promoted' || withRole === 'master') && rscRole === 'started' && isInfinity(a.score);
-  });
-  return c ? { kind: 'done', what: `colocation ${c.attrs.id ?? ''}: ${CHECKER_ID} with the promoted ${cloneId}, score INFINITY` } : TODO;
+  const c = cib.constraints('rsc_colocation').find((x) => isNewColocation(x, cloneId));
+  return c ? { kind: 'done', what: `colocation ${c.attrs.id ?? ''}: the promoted ${cloneId} only with ${CHECKER_CLONE_ID}, score INFINITY` } : TODO;
 }
 
 function checkOrder(cib: Cib, cloneId: string): Verdict {
-  const c = cib.constraints('rsc_order').find((x) => {
-    const a = x.attrs;
-    const first = a['first-action'] ?? 'start';
-    // then-action defaults to first-action (Pacemaker Explained, ordering constraints).
-    const then = a['then-action'] ?? first;
-    const mandatory = (a.kind ?? 'Mandatory') === 'Mandatory' && (a.score === undefined || a.score.trim() !== '0');
-    return a.first === cloneId && a.then === CHECKER_ID && first === 'promote' && then === 'start' && mandatory;
-  });
-  return c ? { kind: 'done', what: `order ${c.attrs.id ?? ''}: promote ${cloneId} then start ${CHECKER_ID}` } : TODO;
+  const orders = cib.constraints('rsc_order').filter((x) => isCheckerFirstOrder(x, cloneId));
+  const strict = orders.find((x) => !isOptional(x));
+  if (strict) {
+    return {
+      kind: 'conflict',
+      why: `order ${strict.attrs.id ?? ''} makes promote of ${cloneId} wait for ${CHECKER_CLONE_ID} as a Mandatory order: a checker that cannot start would block every promotion; remove it (pcs constraint remove ${strict.attrs.id ?? 'ID'})`,
+    };
+  }
+  const c = orders[0];
+  return c ? { kind: 'done', what: `order ${c.attrs.id ?? ''}: start ${CHECKER_CLONE_ID} then promote ${cloneId} (Optional)` } : TODO;
 }
 
 function checkStickiness(cib: Cib, want: string): Verdict {
@@ -148,31 +225,77 @@ function checkStonithOff(cib: Cib): Verdict {
   return TODO;
 }
 
-export function buildPlan(o: BootstrapOptions, dialect: Dialect): Step[] {
+function checkToken(conf: CorosyncConf | undefined, want: number): Verdict {
+  if (conf?.token !== want) return TODO;
+  const consensus = conf.consensus === undefined ? `consensus ${Math.round(want * 1.2)} ms by default` : `consensus ${conf.consensus} ms as corosync.conf sets it`;
+  return { kind: 'done', what: `corosync token ${want} ms (${consensus}) in /etc/corosync/corosync.conf` };
+}
+
+// ---- the steps -------------------------------------------------------------------------------
+
+/** What the operator runs where this pcs has no `pcs cluster config update`. */
+function manualToken(token: number, v: Vocabulary): string[] {
+  const sync = v.syncCorosync.join(' ');
+  const reload = 'pcs cluster reload corosync';
+  const width = Math.max(sync.length, reload.length) + 2;
+  return [
+    `On one node, set "token: ${token}" in the totem section of /etc/corosync/corosync.conf, then:`,
+    `${sync.padEnd(width)}# copies corosync.conf to every node`,
+    `${reload.padEnd(width)}# corosync-cfgtool -R: every node re-reads it; nothing restarts`,
+  ];
+}
+
+function clusterSteps(o: BootstrapOptions, dialect: Dialect, pcsVersion: string): Step[] {
+  const v = vocabulary(dialect);
+  const nodes = o.nodes.join(', ');
+  const update = ['pcs', 'cluster', 'config', 'update', 'totem', `token=${o.token}`];
+  return [
+    {
+      phase: 'cluster',
+      id: 'auth',
+      description: `authenticate pcs to ${nodes} as ${HACLUSTER} (password on standard input)`,
+      argv: dialect === '0.9' ? ['pcs', 'cluster', 'auth', ...o.nodes, '-u', HACLUSTER] : ['pcs', 'host', 'auth', ...o.nodes, '-u', HACLUSTER],
+      passwordOnStdin: true,
+    },
+    {
+      phase: 'cluster',
+      id: 'setup',
+      description: `set up cluster ${o.name} on ${nodes}, corosync token ${o.token} ms (writes corosync.conf on every node)`,
+      argv: dialect === '0.9' ? ['pcs', 'cluster', 'setup', '--name', o.name, ...o.nodes, '--token', String(o.token)] : ['pcs', 'cluster', 'setup', o.name, ...o.nodes, 'totem', `token=${o.token}`],
+      doneWhenConfigured: true,
+    },
+    { phase: 'cluster', id: 'start', description: 'start corosync and pacemaker on every node', argv: ['pcs', 'cluster', 'start', '--all'] },
+    { phase: 'cluster', id: 'enable', description: 'start the cluster at boot on every node', argv: ['pcs', 'cluster', 'enable', '--all'] },
+    {
+      phase: 'cluster',
+      id: 'token',
+      description: `corosync token ${o.token} ms on a cluster that runs with another (corosync reloads corosync.conf on every node; nothing restarts)`,
+      argv: update,
+      checkConf: (conf) => checkToken(conf, o.token),
+      ...(canUpdateCorosyncOnline(pcsVersion) ? {} : { manual: manualToken(o.token, v) }),
+    },
+  ];
+}
+
+export function resourceSteps(o: BootstrapOptions, dialect: Dialect): Step[] {
   const v = vocabulary(dialect);
   const clone = v.cloneId;
   const steps: Step[] = [];
-  const nodes = o.nodes.join(', ');
+  const interleave = (id: string, cloneId: string, why: string): Step => {
+    const argv = ['pcs', 'resource', 'meta', cloneId, 'interleave=true'];
+    return { phase: 'resources', id, description: `interleave=true on ${cloneId}: ${why}`, argv, check: (cib) => checkInterleave(cib, cloneId, argv) };
+  };
+  const timeouts = (id: string, rsc: string, ops: Operation[], primitive: (cib: Cib) => XmlElement | undefined): Step => {
+    const update = (short: Operation[], intervals: Map<Operation, number>) => ['pcs', 'resource', 'update', rsc, ...opArgs(short, v, intervals)];
+    return {
+      phase: 'resources',
+      id,
+      description: `operation timeouts of ${rsc} (${describeOps(ops)}), when the CIB has shorter ones: only those are updated (it is created with them)`,
+      argv: update(ops, new Map()),
+      check: (cib) => checkOps(primitive(cib), rsc, ops, update),
+    };
+  };
 
-  // The cluster phase.
-  steps.push({
-    phase: 'cluster',
-    id: 'auth',
-    description: `authenticate pcs to ${nodes} as ${HACLUSTER} (password on standard input)`,
-    argv: dialect === '0.9' ? ['pcs', 'cluster', 'auth', ...o.nodes, '-u', HACLUSTER] : ['pcs', 'host', 'auth', ...o.nodes, '-u', HACLUSTER],
-    passwordOnStdin: true,
-  });
-  steps.push({
-    phase: 'cluster',
-    id: 'setup',
-    description: `set up cluster ${o.name} on ${nodes} (writes corosync.conf on every node)`,
-    argv: dialect === '0.9' ? ['pcs', 'cluster', 'setup', '--name', o.name, ...o.nodes] : ['pcs', 'cluster', 'setup', o.name, ...o.nodes],
-    doneWhenConfigured: true,
-  });
-  steps.push({ phase: 'cluster', id: 'start', description: 'start corosync and pacemaker on every node', argv: ['pcs', 'cluster', 'start', '--all'] });
-  steps.push({ phase: 'cluster', id: 'enable', description: 'start the cluster at boot on every node', argv: ['pcs', 'cluster', 'enable', '--all'] });
-
-  // The resource phase.
   if (!o.stonith) {
     steps.push({
       phase: 'resources',
@@ -189,6 +312,26 @@ export function buildPlan(o: BootstrapOptions, dialect: Dialect): Step[] {
     argv: ['pcs', 'resource', 'defaults', ...v.defaultsArgs, `resource-stickiness=${o.stickiness}`],
     check: (cib) => checkStickiness(cib, o.stickiness),
   });
+  // The checker first: it runs on every director and knows every real's health before any VIP moves.
+  steps.push({
+    phase: 'resources',
+    id: 'checker',
+    description:
+      o.checker === 'ocf'
+        ? `create the health checker ${CHECKER_ID} (ocf:heartbeat:lvsd, ${o.config}) as the clone ${CHECKER_CLONE_ID}: it runs on every director`
+        : `create the health checker ${CHECKER_ID} (systemd unit lvsd.service) as the clone ${CHECKER_CLONE_ID}: it runs on every director`,
+    argv: [
+      'pcs', 'resource', 'create', ...v.createFlags, CHECKER_ID, checkerAgent(o),
+      ...(o.checker === 'ocf' ? [`configfile=${o.config}`] : []),
+      ...opArgs(CHECKER_OPERATIONS, v),
+      'clone', ...v.cloneMetaKeyword, 'interleave=true',
+    ],
+    check: (cib) => checkChecker(cib, o),
+  });
+  // For constraints that make lvsd-clone the dependent (pacemaker reads the dependent clone's
+  // interleave: pcmk_sched_instances.c can_interleave_actions, pcmk_sched_clone.c can_interleave).
+  steps.push(interleave('checker-interleave', CHECKER_CLONE_ID, 'when it lacks it (it is created with it)'));
+  steps.push(timeouts('checker-ops', CHECKER_ID, CHECKER_OPERATIONS, checkerPrimitive));
   steps.push({
     phase: 'resources',
     id: 'lvs',
@@ -196,46 +339,29 @@ export function buildPlan(o: BootstrapOptions, dialect: Dialect): Step[] {
     argv: [
       'pcs', 'resource', 'create', LVS_ID, 'ocf:heartbeat:lvs',
       ...lvsParams(o).map(([k, val]) => `${k}=${val}`),
-      'op', 'monitor', 'interval=10s', `role=${v.promoted}`,
-      'op', 'monitor', 'interval=11s', `role=${v.unpromoted}`,
+      ...opArgs(LVS_OPERATIONS, v),
       ...v.promotableArgs,
     ],
     check: (cib) => checkLvs(cib, o, clone),
   });
-  // Created stopped: it must not run anywhere before it is tied to the promoted director.
-  steps.push({
-    phase: 'resources',
-    id: 'checker',
-    description:
-      o.checker === 'ocf'
-        ? `create the health checker ${CHECKER_ID} (ocf:heartbeat:lvsd, ${o.config}), stopped until its constraints exist`
-        : `create the health checker ${CHECKER_ID} (systemd unit lvsd.service), stopped until its constraints exist`,
-    argv:
-      o.checker === 'ocf'
-        ? ['pcs', 'resource', 'create', CHECKER_ID, 'ocf:heartbeat:lvsd', `configfile=${o.config}`, '--disabled']
-        : ['pcs', 'resource', 'create', CHECKER_ID, 'systemd:lvsd', '--disabled'],
-    check: (cib) => checkChecker(cib, o),
-  });
+  steps.push(timeouts('lvs-ops', LVS_ID, LVS_OPERATIONS, (cib) => children(cib.resource(clone)?.el, 'primitive').find((p) => p.attrs.id === LVS_ID)));
   steps.push({
     phase: 'resources',
     id: 'colocation',
-    description: `run ${CHECKER_ID} only where ${LVS_ID} is promoted`,
-    argv: ['pcs', 'constraint', 'colocation', 'add', CHECKER_ID, 'with', v.promoted, clone, v.colocationScore],
+    description: `promote ${LVS_ID} only where ${CHECKER_ID} runs`,
+    argv: ['pcs', 'constraint', 'colocation', 'add', v.promoted, clone, 'with', CHECKER_CLONE_ID, v.colocationScore],
     check: (cib) => checkColocation(cib, clone),
   });
   steps.push({
     phase: 'resources',
     id: 'order',
-    description: `start ${CHECKER_ID} after ${LVS_ID} is promoted`,
-    argv: ['pcs', 'constraint', 'order', 'promote', clone, 'then', 'start', CHECKER_ID],
+    description: `when both start together, start ${CHECKER_ID} before promoting ${LVS_ID} (Optional: a checker that cannot start never blocks a promotion)`,
+    argv: ['pcs', 'constraint', 'order', 'start', CHECKER_CLONE_ID, 'then', 'promote', clone, 'kind=Optional'],
     check: (cib) => checkOrder(cib, clone),
   });
-  steps.push({
-    phase: 'resources',
-    id: 'enable-checker',
-    description: `let ${CHECKER_ID} start`,
-    argv: ['pcs', 'resource', 'enable', CHECKER_ID],
-    check: checkCheckerEnabled,
-  });
   return steps;
+}
+
+export function buildPlan(o: BootstrapOptions, dialect: Dialect, pcsVersion: string = dialect): Step[] {
+  return [...clusterSteps(o, dialect, pcsVersion), ...resourceSteps(o, dialect)];
 }

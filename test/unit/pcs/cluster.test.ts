@@ -7,6 +7,11 @@ describe('pcs/cluster: is this node already in the cluster?', () => {
     assert.deepEqual(parseCorosyncConf(fixture('corosync-pcs-0.11.conf')), { name: 'lvs', nodes: ['d1', 'd2'] });
   });
 
+  it('reads the totem token pcs 0.11.5 wrote for `pcs cluster setup … totem token=1000`', () => {
+    assert.deepEqual(parseCorosyncConf(fixture('corosync-pcs-0.11.5-token.conf')), { name: 'lvs', nodes: ['d1', 'd2'], token: 1000 });
+    assert.deepEqual(parseCorosyncConf('totem {\n  token: 3000\n  consensus: 3600\n  interface {\n    token: 5\n  }\n}\n'), { name: undefined, nodes: [], token: 3000, consensus: 3600 });
+  });
+
   it('takes ring0_addr for a node without a name, and ignores comments and other sections', () => {
     const conf = 'totem {\n  version: 2\n  # cluster_name: old\n  cluster_name: web\n  interface {\n    linknumber: 0\n  }\n}\nnodelist {\n  node {\n    ring0_addr: 198.51.100.11\n    nodeid: 1\n  }\n  node {\n    name: b\n    ring0_addr: 198.51.100.12\n  }\n}\nlogging {\n  name: x\n}\n';
     assert.deepEqual(parseCorosyncConf(conf), { name: 'web', nodes: ['198.51.100.11', 'b'] });

@@ -11,6 +11,7 @@ export const GOLDEN_OPTIONS: RawOptions = {
   config: '/etc/ha.d/lvs.cf',
   stickiness: '200',
   stonith: false,
+  token: '1500',
   checker: 'ocf',
 };
 

@@ -29,10 +29,17 @@ describe('pcs/bootstrap: dry-run output per dialect (golden files)', () => {
   it('uses systemd:lvsd with --checker systemd, and the defaults when options are left out', async () => {
     const r = await bootstrapIn({ nodes: 'a,b,c', vip: '2001:db8::10', checker: 'systemd', pcsVersion: '0.10.8' }, NO_SYSTEM);
     assert.equal(r.error, undefined);
-    assert.match(r.out, /^pcs resource create lvsd systemd:lvsd --disabled$/m);
-    assert.match(r.out, /^pcs cluster setup lvs a b c$/m);
+    assert.match(r.out, /^pcs resource create lvsd systemd:lvsd \\\n {4}op start interval=0s timeout=60s \\\n(.*\n){2} {4}clone interleave=true$/m);
+    assert.match(r.out, /^pcs cluster setup lvs a b c totem token=1000$/m);
+    assert.match(r.out, /^pcs cluster config update totem token=1000$/m);
     assert.match(r.out, /^pcs resource defaults resource-stickiness=100$/m);
     assert.match(r.out, /^pcs resource create lvs ocf:heartbeat:lvs nic=eth0 vip=2001:db8::10 \\$/m);
+  });
+
+  it('prints the token change of a running cluster as the job of the operator where pcs cannot do it (before 0.10.8)', async () => {
+    const r = await bootstrapIn({ ...GOLDEN_OPTIONS, pcsVersion: '0.10.1' }, NO_SYSTEM);
+    assert.doesNotMatch(r.out, /^pcs cluster config update/m);
+    assert.match(r.out, /^# pcs 0\.10\.1 cannot change it on a running cluster \(pcs cluster config update: 0\.10\.8\+\);\n# --apply prints this and goes on:\n#   On one node, set "token: 1500"/m);
   });
 
   it('shows the auth command without any password and says where the password comes from', async () => {

@@ -52,13 +52,17 @@ export class FakeSystem implements System {
   calls: PcsCall[] = [];
   passwordAsked = 0;
   cibReads = 0;
+  /** Files by path: what `pcs cluster cib FILE` saved (the CIB), copies, and what a test puts there. */
+  files = new Map<string, string>();
   constructor(
     public cib: Cib | undefined,
     public facts: ClusterFacts,
     public opts: {
       version?: string;
       password?: string;
-      onPcs?: (call: PcsCall) => Partial<RunResult> | void;
+      onPcs?: (call: PcsCall, sys: FakeSystem) => Partial<RunResult> | void;
+      /** The CIB text `pcs cluster cib FILE` saves (default: the serialised fixture given as `cibText`). */
+      cibText?: string;
     } = {},
   ) {}
   detectPcs() {
@@ -76,10 +80,27 @@ export class FakeSystem implements System {
   cibAnswers() {
     return this.cib !== undefined;
   }
+  readCibFile(path: string) {
+    const text = this.files.get(path);
+    if (text === undefined) throw new Error(`no file ${path} in this fake`);
+    return Cib.parse(text);
+  }
+  tempDir() {
+    return '/tmp/lvskit-bootstrap-test';
+  }
+  copyFile(from: string, to: string) {
+    const text = this.files.get(from);
+    if (text === undefined) throw new Error(`no file ${from} in this fake`);
+    this.files.set(to, text);
+  }
   runPcs(args: string[], input: string | undefined): RunResult {
     const call = { args, input };
     this.calls.push(call);
-    return { code: 0, stdout: '', stderr: '', ...(this.opts.onPcs?.(call) ?? {}) };
+    if (args[0] === 'cluster' && args[1] === 'cib' && args[2] !== undefined) {
+      if (this.opts.cibText === undefined) throw new Error('pcs cluster cib FILE but no cibText in this fake');
+      this.files.set(args[2], this.opts.cibText);
+    }
+    return { code: 0, stdout: '', stderr: '', ...(this.opts.onPcs?.(call, this) ?? {}) };
   }
   async password() {
     this.passwordAsked++;

@@ -22,12 +22,14 @@ describe('pcs/options: bootstrap options, checked before anything runs', () => {
       config: '/etc/ha.d/ldirectord.cf',
       stickiness: '100',
       stonith: true,
+      token: 1000,
       pcsVersion: undefined,
       apply: false,
     });
     assert.equal(parseOptions({ ...OK, stickiness: 'infinity' }).stickiness, 'INFINITY');
     assert.equal(parseOptions({ ...OK, stickiness: '007' }).stickiness, '7');
     assert.equal(parseOptions({ ...OK, vip: '2001:db8::1', vipPrefix: '64' }).vipPrefix, 64);
+    assert.equal(parseOptions({ ...OK, token: '3000' }).token, 3000);
   });
 
   it('names the option and the value that is wrong', () => {
@@ -54,6 +56,9 @@ describe('pcs/options: bootstrap options, checked before anything runs', () => {
     usage({ stickiness: '-5' }, /--stickiness must be an integer from 0 to 1000000 or INFINITY, got '-5'/);
     usage({ stickiness: '1000001' }, /--stickiness must be/);
     usage({ pcsVersion: 'latest' }, /--pcs-version must look like X.Y/);
+    usage({ token: '3' }, /^--token must be milliseconds from 200 to 60000, got '3'$/);
+    usage({ token: '1s' }, /--token must be milliseconds/);
+    usage({ token: '60001' }, /--token must be milliseconds/);
   });
 
   it('exits 2 with the message on stderr from the command line, and for commander errors', async () => {

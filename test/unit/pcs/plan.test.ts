@@ -22,45 +22,55 @@ function verdict(cib: Cib, raw: RawOptions, id: string, dialect: Dialect = '0.11
   return step.check(cib);
 }
 
-const ALL_DONE = { stonith: 'done', stickiness: 'done', lvs: 'done', checker: 'done', colocation: 'done', order: 'done', 'enable-checker': 'done' };
-const ALL_TODO = { stonith: 'todo', stickiness: 'todo', lvs: 'todo', checker: 'todo', colocation: 'todo', order: 'todo', 'enable-checker': 'todo' };
+const STEPS = ['stonith', 'stickiness', 'checker', 'checker-interleave', 'checker-ops', 'lvs', 'lvs-ops', 'colocation', 'order'];
+const all = (kind: Verdict['kind']) => Object.fromEntries(STEPS.map((s) => [s, kind]));
 
 describe('pcs/plan: is a step already done? (CIB predicates)', () => {
   it('finds nothing done in a fresh cluster', () => {
-    assert.deepEqual(verdicts(cibFixture('cib-fresh-pacemaker-2.1.5.xml'), LAB), ALL_TODO);
+    assert.deepEqual(verdicts(cibFixture('cib-fresh-pacemaker-2.1.5.xml'), LAB), all('todo'));
   });
 
   it('finds every step done in the CIB pcs 0.11.5 built from the plan', () => {
-    assert.deepEqual(verdicts(cibFixture(BUILT), LAB), ALL_DONE);
-    assert.deepEqual(verdicts(cibFixture(BUILT), LAB, '0.12'), ALL_DONE);
+    assert.deepEqual(verdicts(cibFixture(BUILT), LAB), all('done'));
+    assert.deepEqual(verdicts(cibFixture(BUILT), LAB, '0.12'), all('done'));
   });
 
-  it('finds every step done in a pcs 0.9 <master> CIB with roles Master/Slave', () => {
+  it('finds every step done in a pcs 0.9 <master> CIB with roles Master/Slave and no with-rsc-role', () => {
     const raw = { ...LAB, syncInterface: 'eth1', config: '/etc/ha.d/lvs.cf', stickiness: '200' };
-    assert.deepEqual(verdicts(cibFixture('cib-bootstrapped-pcs-0.9.xml'), raw, '0.9'), ALL_DONE);
+    assert.deepEqual(verdicts(cibFixture('cib-bootstrapped-pcs-0.9.xml'), raw, '0.9'), all('done'));
     // The 0.10 plan looks for lvs-clone, which a 0.9 CIB does not have.
     assert.equal(verdict(cibFixture('cib-bootstrapped-pcs-0.9.xml'), raw, 'lvs', '0.10').kind, 'conflict');
   });
 
   it('accepts the legacy role Master and +INFINITY as the same colocation (pcs 0.10 on pacemaker 2.0)', () => {
-    const xml = fixture(BUILT).replace('with-rsc-role="Promoted"', 'with-rsc-role="Master"').replace('score="INFINITY"', 'score="+INFINITY"');
+    const xml = fixture(BUILT).replace('rsc-role="Promoted"', 'rsc-role="Master"').replace('score="INFINITY" rsc-role', 'score="+INFINITY" rsc-role');
+    assert.notEqual(xml, fixture(BUILT));
     assert.equal(verdict(Cib.parse(xml), LAB, 'colocation', '0.10').kind, 'done');
   });
 
   it('does not take a constraint of another meaning for the one wanted', () => {
     const cases: [string, string, string][] = [
-      ['colocation', 'with-rsc-role="Promoted"', 'with-rsc-role="Unpromoted"'],
-      ['colocation', 'score="INFINITY"', 'score="500"'],
-      ['colocation', 'rsc-role="Started"', 'rsc-role="Stopped"'],
-      ['order', 'first-action="promote"', 'first-action="start"'],
-      ['order', ' then-action="start"', ''], // then-action defaults to first-action: promote
-      ['order', 'then="lvsd"', 'then="other"'],
+      ['colocation', 'rsc-role="Promoted"', 'rsc-role="Unpromoted"'],
+      ['colocation', 'score="INFINITY" rsc-role', 'score="500" rsc-role'],
+      ['colocation', 'with-rsc-role="Started"', 'with-rsc-role="Stopped"'],
+      ['colocation', 'with-rsc="lvsd-clone"', 'with-rsc="other-clone"'],
+      ['order', 'first-action="start"', 'first-action="stop"'],
+      ['order', ' then-action="promote"', ''], // then-action defaults to first-action: start
+      ['order', 'first="lvsd-clone"', 'first="other-clone"'],
     ];
     for (const [id, from, to] of cases) {
       const xml = fixture(BUILT).replace(from, to);
       assert.notEqual(xml, fixture(BUILT), `${from} is in the fixture`);
       assert.equal(verdict(Cib.parse(xml), LAB, id).kind, 'todo', `${id} with ${to || `no ${from}`}`);
     }
+  });
+
+  it('refuses a Mandatory order start lvsd-clone then promote: a checker that cannot start would block promotion', () => {
+    const v = verdict(Cib.parse(fixture(BUILT).replace(' kind="Optional"', '')), LAB, 'order');
+    assert.equal(v.kind, 'conflict');
+    assert.match((v as { why: string }).why, /order order-lvsd-clone-lvs-clone-Optional makes promote of lvs-clone wait .* Mandatory .*pcs constraint remove order-lvsd-clone-lvs-clone-Optional/);
+    // The deprecated score 0 is pacemaker's Optional.
+    assert.equal(verdict(Cib.parse(fixture(BUILT).replace('kind="Optional"', 'score="0"')), LAB, 'order').kind, 'done');
   });
 
   it('redoes the stickiness and fencing steps when their values differ', () => {
@@ -82,9 +92,27 @@ describe('pcs/plan: is a step already done? (CIB predicates)', () => {
     assert.equal(verdict(Cib.parse(xml), LAB, 'stickiness').kind, 'todo');
   });
 
-  it('sees a disabled checker as not yet enabled', () => {
-    const xml = fixture(BUILT).replace('<meta_attributes id="lvsd-meta_attributes"/>', '<meta_attributes id="lvsd-meta_attributes"><nvpair id="t" name="target-role" value="Stopped"/></meta_attributes>');
-    assert.equal(verdict(Cib.parse(xml), LAB, 'enable-checker').kind, 'todo');
+  it('sets interleave on lvsd-clone when it lacks it or has it false', () => {
+    const xml = fixture(BUILT).replace('<nvpair id="lvsd-clone-meta_attributes-interleave" name="interleave" value="true"/>', '');
+    assert.notEqual(xml, fixture(BUILT));
+    assert.deepEqual(verdict(Cib.parse(xml), LAB, 'checker-interleave'), { kind: 'todo', argv: ['pcs', 'resource', 'meta', 'lvsd-clone', 'interleave=true'] });
+    const no = fixture(BUILT).replace('name="interleave" value="true"/>\n        </meta_attributes>\n      </clone>\n      <clone id="lvs-clone">', 'name="interleave" value="false"/>\n        </meta_attributes>\n      </clone>\n      <clone id="lvs-clone">');
+    assert.notEqual(no, fixture(BUILT));
+    assert.equal(verdict(Cib.parse(no), LAB, 'checker-interleave').kind, 'todo');
+  });
+
+  it('updates only the operations whose timeout is shorter than bootstrap\'s, keeping their interval; longer ones stay', () => {
+    const xml = fixture(BUILT)
+      .replace('<op name="monitor" interval="10s" role="Promoted" timeout="30s"', '<op name="monitor" interval="15s" role="Promoted" timeout="20s"')
+      .replace('<op name="start" interval="0s" timeout="60s" id="lvs-start', '<op name="start" interval="0s" timeout="2min" id="lvs-start')
+      .replace('<op name="stop" interval="0s" timeout="60s" id="lvs-stop', '<op name="stop" interval="0s" id="lvs-stop');
+    const v = verdict(Cib.parse(xml), LAB, 'lvs-ops');
+    assert.deepEqual(v, { kind: 'todo', argv: ['pcs', 'resource', 'update', 'lvs', 'op', 'stop', 'interval=0s', 'timeout=60s', 'op', 'monitor', 'interval=15s', 'role=Promoted', 'timeout=30s'] });
+    const v09 = verdict(Cib.parse(xml), LAB, 'lvs-ops', '0.10');
+    assert.ok(v09.kind === 'todo' && v09.argv?.includes('role=Master'), 'the dialect\'s role name');
+    // The previous layout's lvsd had the agent's 20 s.
+    const prev = verdict(cibFixture('cib-previous-layout-pcs-0.11.5.xml'), LAB, 'checker-ops');
+    assert.deepEqual(prev, { kind: 'todo', argv: ['pcs', 'resource', 'update', 'lvsd', 'op', 'start', 'interval=0s', 'timeout=60s', 'op', 'stop', 'interval=0s', 'timeout=60s', 'op', 'monitor', 'interval=10s', 'timeout=30s'] });
   });
 
   it('reports a resource that exists with other settings as a conflict naming the difference', () => {
@@ -96,12 +124,16 @@ describe('pcs/plan: is a step already done? (CIB predicates)', () => {
     assert.match(why(fixture(BUILT), { ...LAB, vip: '198.51.100.101' }, 'lvs'), /resource 'lvs' exists with vip=198\.51\.100\.100 \(wanted 198\.51\.100\.101\)/);
     assert.match(why(fixture(BUILT), { ...LAB, vipPrefix: undefined }, 'lvs'), /vip_prefix=24 \(wanted 32\)/);
     assert.match(why(fixture(BUILT), { ...LAB, syncInterface: undefined }, 'lvs'), /sync_interface=eth0 \(wanted \(unset\)\)/);
-    assert.match(why(fixture(BUILT), { ...LAB, checker: 'systemd' }, 'checker'), /resource 'lvsd' exists as ocf:heartbeat:lvsd, not systemd:lvsd/);
+    assert.match(why(fixture(BUILT), { ...LAB, checker: 'systemd' }, 'checker'), /resource 'lvsd' exists as ocf:heartbeat:lvsd, not systemd:lvsd \(--checker systemd\)/);
     assert.match(why(fixture(BUILT), { ...LAB, config: '/etc/ha.d/other.cf' }, 'checker'), /configfile=\/etc\/ha\.d\/ldirectord\.cf \(wanted \/etc\/ha\.d\/other\.cf\)/);
-    const unwrapped = fixture(BUILT).replace('<clone id="lvs-clone">', '<group id="g">').replace('</clone>', '</group>');
+    const unwrapped = fixture(BUILT).replace('<clone id="lvs-clone">', '<group id="g">').replace(/<\/clone>\n {4}<\/resources>/, '</group>\n    </resources>');
     assert.match(why(unwrapped, LAB, 'lvs'), /resource 'lvs' exists but is not in the promotable clone 'lvs-clone'/);
     const notPromotable = fixture(BUILT).replace('name="promotable" value="true"', 'name="promotable" value="false"');
     assert.match(why(notPromotable, LAB, 'lvs'), /'lvs-clone' exists but is a <clone>, not a promotable clone/);
+    const otherClone = fixture(BUILT).replace('<clone id="lvsd-clone">', '<clone id="checkers">');
+    assert.match(why(otherClone, LAB, 'checker'), /resource 'lvsd' exists but is in <clone id=checkers>, not in the clone 'lvsd-clone'/);
+    const promotableChecker = fixture(BUILT).replace('<nvpair id="lvsd-clone-meta_attributes-interleave"', '<nvpair id="p" name="promotable" value="true"/><nvpair id="lvsd-clone-meta_attributes-interleave"');
+    assert.match(why(promotableChecker, LAB, 'checker'), /'lvsd-clone' is promotable/);
   });
 
   it('compares IPv6 VIPs as addresses, not as text', () => {
@@ -110,9 +142,37 @@ describe('pcs/plan: is a step already done? (CIB predicates)', () => {
   });
 });
 
+describe('pcs/plan: the corosync token', () => {
+  const token = (conf: Parameters<NonNullable<ReturnType<typeof buildPlan>[number]['checkConf']>>[0], raw: RawOptions = LAB, version = '0.11.5') => {
+    const step = buildPlan(parseOptions(raw), '0.11', version).find((s) => s.id === 'token')!;
+    return { step, v: step.checkConf!(conf) };
+  };
+
+  it('is done when corosync.conf sets it, and names the consensus', () => {
+    assert.deepEqual(token({ name: 'lvs', nodes: ['d1', 'd2'], token: 1000 }).v, { kind: 'done', what: 'corosync token 1000 ms (consensus 1200 ms by default) in /etc/corosync/corosync.conf' });
+    assert.match((token({ name: 'lvs', nodes: [], token: 1000, consensus: 5000 }).v as { what: string }).what, /consensus 5000 ms as corosync\.conf sets it/);
+  });
+
+  it('is to do when corosync.conf has another token or none (corosync 3.1+ would take 3000)', () => {
+    assert.equal(token({ name: 'lvs', nodes: [], token: 3000 }).v.kind, 'todo');
+    assert.equal(token({ name: 'lvs', nodes: [] }).v.kind, 'todo');
+    assert.equal(token({ name: 'lvs', nodes: [], token: 1500 }, { ...LAB, token: '1500' }).v.kind, 'done');
+  });
+
+  it('runs pcs cluster config update from pcs 0.10.8 on, and is left to the operator before', () => {
+    assert.deepEqual(token(undefined).step.argv, ['pcs', 'cluster', 'config', 'update', 'totem', 'token=1000']);
+    assert.equal(token(undefined, LAB, '0.10.8').step.manual, undefined);
+    const old = token(undefined, LAB, '0.10.7').step.manual;
+    assert.ok(old, 'no config update before 0.10.8');
+    assert.match(old.join('\n'), /"token: 1000" in the totem section.*\npcs cluster sync corosync .*\npcs cluster reload corosync/);
+    const p09 = buildPlan(parseOptions(LAB), '0.9', '0.9.169').find((s) => s.id === 'token')!;
+    assert.match(p09.manual!.join('\n'), /\npcs cluster sync +# copies/);
+  });
+});
+
 describe('pcs/cib: reading cibadmin --query', () => {
   it('reads the version attributes and refuses what is not a CIB', () => {
-    assert.deepEqual(cibFixture(BUILT).version, { epoch: '12', adminEpoch: '0', numUpdates: '4' });
+    assert.deepEqual(cibFixture('cib-previous-layout-pcs-0.11.5.xml').version, { epoch: '12', adminEpoch: '0', numUpdates: '4' });
     assert.throws(() => Cib.parse('<status/>'), /not a CIB: the root element is <status>/);
     assert.throws(() => Cib.parse(''), /the CIB is empty|not well-formed/);
   });
