@@ -56,18 +56,34 @@ export async function clusterLogs(topo: Topology, nodes: string[], lines = 15): 
   return out.join('\n');
 }
 
+async function startDaemon(topo: Topology, node: string, argv: string[]): Promise<void> {
+  const r = await topo.exec(node, argv, { detach: true, log: `${topo.node(node).dir}/${argv[0]}.log` });
+  if (r.error !== undefined) throw new Error(`cannot start ${argv[0]} on ${node}: ${r.error}`);
+}
+
+/**
+ * corosync, then pacemakerd once corosync answers, as systemd orders them: pacemakerd gives up
+ * (exit 69) when corosync's CMAP does not answer within about 15 s, which a busy machine exceeds.
+ */
+export async function startClusterDaemons(topo: Topology, node: string, timeoutMs = 120_000): Promise<void> {
+  await startDaemon(topo, node, ['corosync', '-f']);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await topo.exec(node, ['corosync-cmapctl', '-g', 'totem.cluster_name'], { timeoutMs: 30_000 });
+    if (r.code === 0) break;
+    if (Date.now() > until) throw new Error(`corosync on ${node} does not answer after ${timeoutMs / 1000} s: ${r.stderr}\n${await clusterLogs(topo, [node])}`);
+    await sleep(250);
+  }
+  await startDaemon(topo, node, ['pacemakerd', '-f']);
+}
+
 /** Starts corosync and pacemakerd on these directors and waits until all are online with a DC. */
 export async function startCluster(topo: Topology, nodes: string[], options: ClusterOptions = {}): Promise<void> {
   const name = options.name ?? 'lvs';
   const timeoutMs = options.timeoutMs ?? 300_000;
   const conf = corosyncConf(topo, nodes, name, options.tokenMs);
-  for (const n of nodes) {
-    await topo.run(n, ['tee', '/etc/corosync/corosync.conf'], { stdin: conf });
-    for (const argv of [['corosync', '-f'], ['pacemakerd', '-f']]) {
-      const r = await topo.exec(n, argv, { detach: true, log: `${topo.node(n).dir}/${argv[0]}.log` });
-      if (r.error !== undefined) throw new Error(`cannot start ${argv[0]} on ${n}: ${r.error}`);
-    }
-  }
+  for (const n of nodes) await topo.run(n, ['tee', '/etc/corosync/corosync.conf'], { stdin: conf });
+  for (const n of nodes) await startClusterDaemons(topo, n);
   const until = Date.now() + timeoutMs;
   let last: string;
   for (;;) {

@@ -2,6 +2,7 @@
 // reboot, a link cut seen by the node's NIC as carrier loss (the switch-side veth down), a real
 // server's HTTP server stopping.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startClusterDaemons } from './cluster';
 import { describe as describeResult } from './kernel';
 import { startEcho } from './echo';
 import { nodePids, vipOn } from './observe';
@@ -67,10 +68,7 @@ export async function reviveNode(topo: Topology, node: string, options: { timeou
   if (n.role === 'real') await startEcho(topo, node);
   // cluster: false is the same reboot for a director that runs no corosync/pacemaker (keepalived).
   if (n.role !== 'director' || options.cluster === false) return;
-  for (const argv of [['corosync', '-f'], ['pacemakerd', '-f']]) {
-    const r = await topo.exec(node, argv, { detach: true, log: `${n.dir}/${argv[0]}.log` });
-    if (r.error !== undefined) throw new Error(`cannot start ${argv[0]} on ${node}: ${r.error}`);
-  }
+  await startClusterDaemons(topo, node);
   const timeoutMs = options.timeoutMs ?? 180_000;
   const until = Date.now() + timeoutMs;
   for (;;) {

@@ -24,7 +24,7 @@ export interface ServiceSample {
 export interface NodeSample {
   /** The interfaces each VIP is on ('eth0', 'lo'). */
   addr: { vip: string; dev: string }[];
-  /** Interfaces with carrier (link up). */
+  /** ['eth0'] when eth0 has carrier (link up), else []. */
   carrier: string[];
   /** Its IPVS services for the VIPs. */
   services: ServiceSample[];

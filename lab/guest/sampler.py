@@ -1,7 +1,7 @@
 # The lab's sampler (lab/sampler.ts starts it on the lab kernel, outside every node, so that killing a
 # node's processes does not kill it). Every INTERVAL_MS, for each watched node: where the VIPs sit and
-# which interfaces have carrier (netlink dumps in the node's network namespace) and its IPVS services
-# (/proc/PID/net/ip_vs);
+# whether eth0 has carrier (netlink, from a socket in the node's network namespace) and its IPVS
+# services (/proc/PID/net/ip_vs), without starting a process;
 # and, from the client's eth0, which MACs answer ARP for each VIP.
 #
 # The ARP requests are probes as `arping -D` sends them (sender address 0.0.0.0) from a MAC that no
@@ -10,7 +10,7 @@
 # for a VIP seen on the client's wire are recorded too.
 #
 # One JSON line per sample (lab kernel clock, ms):
-#   {"t": ..., "nodes": {NAME: {"addr": [[VIP, IFNAME], ...], "carrier": [IFNAME, ...], "svc": [[VIP, "TCP", PORT, REALS, LIVE], ...]}},
+#   {"t": ..., "nodes": {NAME: {"addr": [[VIP, IFNAME], ...], "carrier": ["eth0"] or [], "svc": [[VIP, "TCP", PORT, REALS, LIVE], ...]}},
 #    "arp": {VIP: [MAC, ...]}, "garp": {VIP: [MAC, ...]}}
 # It exits when a watched node's namespace holder is gone (the topology was destroyed).
 # usage: python3 sampler.py INTERVAL_MS JSON  with JSON {"nodes": {NAME: PID}, "client": PID, "vips": [...]}
@@ -24,9 +24,10 @@ import sys
 import time
 
 CLONE_NEWNET = 0x40000000
-RTM_NEWLINK, RTM_GETLINK, RTM_GETADDR, RTM_NEWADDR, NLMSG_DONE, NLMSG_ERROR = 16, 18, 22, 20, 3, 2
+RTM_NEWLINK, RTM_GETLINK, RTM_NEWADDR, RTM_GETADDR, NLMSG_DONE, NLMSG_ERROR = 16, 18, 20, 22, 3, 2
 IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFLA_IFNAME = 1, 2, 3, 3
 IFF_LOWER_UP = 0x10000
+NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 ETH_P_ARP = 0x0806
 PROBE_MAC = bytes.fromhex('026c766b0001')  # locally administered; no lab node has it
 libc = ctypes.CDLL(None, use_errno=True)
@@ -50,9 +51,10 @@ def in_netns(pid: int, make):
         os.close(target)
 
 
-def dump(sock: socket.socket, seq: int, request: int, reply: int, body: bytes):
-    """Every message of a netlink dump: [(its header after nlmsghdr, {attribute type: bytes})]."""
-    sock.send(struct.pack('=IHHII', 16 + len(body), request, 0x301, seq, 0) + body)
+def netlink(sock: socket.socket, seq: int, request: int, flags: int, reply: int, body: bytes, wanted: set):
+    """The reply messages of a netlink request (a dump, or one GET): [(header after nlmsghdr, {attribute: bytes})],
+    only the attributes in `wanted` parsed."""
+    sock.send(struct.pack('=IHHII', 16 + len(body), request, flags, seq, 0) + body)
     out = []
     while True:
         data = sock.recv(65536)
@@ -68,10 +70,13 @@ def dump(sock: socket.socket, seq: int, request: int, reply: int, body: bytes):
                     alen, atype = struct.unpack_from('=HH', data, a)
                     if alen < 4:
                         break
-                    attrs[atype] = data[a + 4:a + alen]
+                    if atype in wanted:
+                        attrs[atype] = data[a + 4:a + alen]
                     a += (alen + 3) & ~3
                 out.append((data[off + 16:off + 16 + len(body)], attrs))
             off += (length + 3) & ~3
+        if not flags & NLM_F_DUMP:
+            return out  # one GET: one reply message, no DONE
 
 
 def text(raw: bytes) -> str:
@@ -81,21 +86,22 @@ def text(raw: bytes) -> str:
 def ipv4_addresses(sock: socket.socket, seq: int):
     """[(address, label)] of every IPv4 address in the socket's namespace."""
     out = []
-    for _, attrs in dump(sock, seq, RTM_GETADDR, RTM_NEWADDR, struct.pack('=BBBBI', socket.AF_INET, 0, 0, 0, 0)):
+    body = struct.pack('=BBBBI', socket.AF_INET, 0, 0, 0, 0)
+    for _, attrs in netlink(sock, seq, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, RTM_NEWADDR, body, {IFA_ADDRESS, IFA_LOCAL, IFA_LABEL}):
         raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
         if raw and len(raw) == 4:
             out.append((socket.inet_ntoa(raw), text(attrs.get(IFA_LABEL, b''))))
     return out
 
 
-def with_carrier(sock: socket.socket, seq: int):
-    """Names of the interfaces whose link is up (IFF_LOWER_UP: carrier) in the socket's namespace."""
-    out = []
-    for head, attrs in dump(sock, seq, RTM_GETLINK, RTM_NEWLINK, struct.pack('=BBHiII', socket.AF_UNSPEC, 0, 0, 0, 0, 0)):
-        flags = struct.unpack_from('=I', head, 8)[0]
-        if flags & IFF_LOWER_UP and IFLA_IFNAME in attrs:
-            out.append(text(attrs[IFLA_IFNAME]))
-    return out
+def carrier(sock: socket.socket, seq: int, ifname: str) -> bool:
+    """Whether the interface has carrier (IFF_LOWER_UP) in the socket's namespace."""
+    name = ifname.encode() + b'\0'
+    attr = struct.pack('=HH', 4 + len(name), IFLA_IFNAME) + name + b'\0' * ((4 - len(name) % 4) % 4)
+    body = struct.pack('=BBHiII', socket.AF_UNSPEC, 0, 0, 0, 0, 0) + attr
+    for head, _ in netlink(sock, seq, RTM_GETLINK, NLM_F_REQUEST, RTM_NEWLINK, body, set()):
+        return bool(struct.unpack_from('=I', head, 8)[0] & IFF_LOWER_UP)
+    return False
 
 
 def ip_vs(pid: int):
@@ -146,7 +152,7 @@ def main(interval: float, config: dict) -> None:
     start = time.monotonic()
     n, seq = 0, 0
     while True:
-        if not all(os.path.exists(f'/proc/{pid}') for pid in list(nodes.values()) + [client]):
+        if n % 10 == 0 and not all(os.path.exists(f'/proc/{pid}') for pid in list(nodes.values()) + [client]):
             return
         t = time.time()
         for vip in vips:
@@ -159,11 +165,11 @@ def main(interval: float, config: dict) -> None:
             seq += 2
             try:
                 addr = [[a, label] for a, label in ipv4_addresses(links[name], seq) if a in vips]
-                carrier = with_carrier(links[name], seq + 1)
+                linked = ['eth0'] if carrier(links[name], seq + 1, 'eth0') else []
                 svc = [s for s in ip_vs(pid) if s[0] in vips]
             except OSError:
                 continue
-            sample['nodes'][name] = {'addr': addr, 'carrier': carrier, 'svc': svc}
+            sample['nodes'][name] = {'addr': addr, 'carrier': linked, 'svc': svc}
         # Answers to the probes for the rest of the slot (most of it: the kernel answers in well under
         # 1 ms), and whatever is queued already when reading the nodes took the whole slot.
         deadline = start + (n + 0.8) * interval
@@ -187,7 +193,8 @@ def main(interval: float, config: dict) -> None:
                     sample['arp'][spa].append(sha)
             elif frame[38:42] == frame[28:32] and sha not in sample['garp'][spa]:
                 sample['garp'][spa].append(sha)  # gratuitous: sender and target address both the VIP
-        print(json.dumps(sample, separators=(',', ':')), flush=True)
+        sys.stdout.write(json.dumps(sample, separators=(',', ':')) + '\n')
+        sys.stdout.flush()
         n += 1
         behind = time.monotonic() - (start + n * interval)
         if behind > 0:

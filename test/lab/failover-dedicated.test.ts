@@ -1,6 +1,6 @@
 // Dedicated directors on real corosync + pacemaker (lab/directors.ts, layout 'dedicated'): two
 // directors that are not real servers, two real servers, a client sending a request through the VIP
-// every 50 ms, the sampler watching both directors' IPVS tables and who answers ARP for the VIP for
+// every 100 ms, the sampler watching both directors' IPVS tables and who answers ARP for the VIP for
 // the whole file. Here nothing answers the client unless a director's IPVS table forwards, so
 // "requests resume" means "the new director's table forwards". The scenarios share the cluster, in
 // order. Outages are printed for the record; assertions bound them generously.
