@@ -80,7 +80,7 @@ async function demo(directors: number, layout: Layout): Promise<void> {
       console.log(`  lvskit bootstrap --apply --nodes ${cluster.directors.join(',')} --vip ${cluster.vip} … --no-stonith:`);
       console.log(`${indent(cluster.bootstrapOutput.split('\n').filter((l) => /^(running|already done|bootstrap complete)/.test(l)).join('\n'))}\n`);
 
-      const promoted = (await cluster.promoted()) ?? cluster.directors[0]!;
+      const promoted = await cluster.waitPromoted();
       const sampler = await startSampler(topo);
       const load = await startLoad(topo);
       await new Promise((r) => setTimeout(r, 4000));

@@ -28,7 +28,7 @@ describe('failover with corosync on its own network, the VIP\'s NIC losing link 
 
   it('1. corosync\'s ring runs on eth1 (203.0.113.0/24), the VIP on the promoted director\'s eth0', async function () {
     this.timeout(120_000);
-    first = (await c().promoted()) ?? assert.fail('no director is promoted');
+    first = await c().waitPromoted();
     other = c().directors.find((d) => d !== first)!;
     for (const d of c().directors) {
       const ring = await topo().run(d, ['corosync-cmapctl', '-g', `nodelist.node.${c().directors.indexOf(d)}.ring0_addr`]);

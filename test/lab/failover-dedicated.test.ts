@@ -27,9 +27,8 @@ describe('failover of dedicated directors (not real servers) on real corosync + 
 
   it('1. one director is promoted and forwards to both real servers; the other has no service for the VIP', async function () {
     this.timeout(300_000);
-    first = (await c().promoted()) ?? '';
+    first = await c().waitPromoted();
     const other = c().directors.find((d) => d !== first)!;
-    assert.ok(first, 'a director is promoted');
     await settled(c(), first, { promoted: first, unpromoted: [other] });
     assert.deepEqual(await vipOnNic(topo()), [first], `only ${first} holds the VIP on its NIC`);
     const reals = c().reals.map((r) => `${topo().node(r).ip}:80`).sort();

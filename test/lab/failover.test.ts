@@ -58,7 +58,7 @@ describe('failover of the seeds cluster on real corosync + pacemaker (lab)', fun
   it('1. after bootstrap exactly one director is promoted: VIP on its NIC, lvsd and the IPVS table beside it; the other has the VIP on lo, ARP hidden', async function () {
     this.timeout(240_000);
     // Leaves: `first` promoted, the other unpromoted (as bootstrap left them).
-    first = (await s().promoted()) ?? assert.fail('no director is promoted');
+    first = await s().waitPromoted();
     const [d1, d2] = s().directors as [string, string];
     const seen = await view(d1);
     assert.deepEqual(nodesIn(seen, 'lvs', 'Promoted'), [first], `exactly one promoted lvs instance: ${summary(seen)}`);
