@@ -177,7 +177,7 @@ export class Directors {
       last = await this.view(froms);
       const p = last ? promotedNode(last, options.id ?? 'lvs') : undefined;
       if (p !== undefined && p !== options.not) return p;
-      if (Date.now() > until) throw new Error(`no promoted ${options.id ?? 'lvs'} instance${options.not ? ` other than ${options.not}` : ''} after ${timeoutMs / 1000} s; ${summary(last)}`);
+      if (Date.now() > until) throw new Error(`no promoted ${options.id ?? 'lvs'} instance${options.not ? ` other than ${options.not}` : ''} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
       await sleep(500);
     }
   }
@@ -191,7 +191,7 @@ export class Directors {
       if (last && nodesIn(last, 'lvsd', 'Started').includes(node)) return;
       await sleep(1000);
     }
-    throw new Error(`lvsd not started on ${node} after ${timeoutMs / 1000} s; ${summary(last)}`);
+    throw new Error(`lvsd not started on ${node} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
   }
 
   /**
@@ -220,6 +220,19 @@ export class Directors {
       ...(options.sampler ? { sampler: options.sampler } : {}),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
+  }
+
+  /**
+   * What pacemaker did with lvs and lvsd on every director that answers, for error messages: each
+   * agent action's result and how long it ran, failures, node losses (lab clock, UTC).
+   */
+  async history(sinceMs = 0): Promise<string> {
+    const out: string[] = [];
+    for (const d of this.directors) {
+      const events = await pacemakerEvents(this.topo, d, sinceMs, { every: true }).catch((err: Error) => [{ at: undefined, what: `(${err.message})` }]);
+      out.push(`pacemaker on ${d}:`, ...events.map((e) => `  ${e.at === undefined ? '?' : new Date(e.at).toISOString().slice(11, 23)}  ${e.what}`));
+    }
+    return out.join('\n');
   }
 
   /** `lvskit status` on a node. */

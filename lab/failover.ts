@@ -101,7 +101,7 @@ export async function recordFailover(topo: Topology, load: Load, spec: FailoverS
  * lost, promotions of lvs instances, lvsd's start, any action that did not end ok, and how long the
  * agents' actions ran (pacemaker-execd; monitors only when slower than 5 s).
  */
-export async function pacemakerEvents(topo: Topology, node: string, sinceMs: number): Promise<TimelineEvent[]> {
+export async function pacemakerEvents(topo: Topology, node: string, sinceMs: number, options: { every?: boolean } = {}): Promise<TimelineEvent[]> {
   const wanted: [RegExp, (m: RegExpExecArray) => string][] = [
     [/Node (\S+) state is now lost/, (m) => `pacemaker on ${node}: ${m[1]} lost (corosync)`],
     [/Requesting local execution of promote operation for (lvs\w*) on (\S+)/, (m) => `pacemaker: promote of ${m[1]} begins on ${m[2]}`],
@@ -113,8 +113,9 @@ export async function pacemakerEvents(topo: Topology, node: string, sinceMs: num
     [/ (lvs\w*) (start|stop|promote|demote|monitor) \(call \d+, PID \d+\) exited with status (\d+) \(execution time ([\d.]+)(ms|s)\b/,
       (m) => `pacemaker-execd on ${node}: ${m[1]} ${m[2]} exited ${m[3]} after ${m[5] === 's' ? m[4] : (Number(m[4]) / 1000).toFixed(3)} s`],
   ];
-  // The last occurrence of each kind.
+  // The last occurrence of each kind (`every`: all of them, in order).
   const out = new Map<string, TimelineEvent>();
+  const all: TimelineEvent[] = [];
   for (const line of await pacemakerLog(topo, node, sinceMs)) {
     for (const [re, what] of wanted) {
       const m = re.exec(line.text);
@@ -123,10 +124,11 @@ export async function pacemakerEvents(topo: Topology, node: string, sinceMs: num
       if (m[2] === 'monitor' && /execd/.test(what(m)) && Number(m[4]) * (m[5] === 's' ? 1000 : 1) < 5000) break;
       const w = what(m);
       out.set(w, { at: line.at, what: w });
+      all.push({ at: line.at, what: w });
       break;
     }
   }
-  return [...out.values()];
+  return options.every ? all : [...out.values()];
 }
 
 /** The timeline for a terminal: one line per event, seconds relative to the fault, then the outage. */

@@ -42,6 +42,7 @@ describe('failover with corosync on its own network, the VIP\'s NIC losing link 
 
   it('2. the promoted director\'s eth0 loses link: the cluster stays whole, the other director is promoted, the cut one drops its VIP', async function () {
     this.timeout(600_000);
+    assert.ok(first, 'the promoted director is known (test 1 passed)');
     const t = await c().failover(l(), 'cut', { node: first, sampler: smp() });
     printTimeline('corosync on eth1, the promoted director\'s eth0 lost link', t);
     assert.equal(t.promoted, other, `${other} is promoted`);
@@ -59,6 +60,7 @@ describe('failover with corosync on its own network, the VIP\'s NIC losing link 
 
   it('3. when the link returns there is one director: the cut one is an unpromoted candidate, the client stays with the new director', async function () {
     this.timeout(600_000);
+    assert.ok(first, 'the promoted director is known (test 1 passed)');
     await restoreLink(topo(), first);
     await settled(c(), other, { promoted: other, unpromoted: [first] });
     for (let i = 0; i < 5; i++) {

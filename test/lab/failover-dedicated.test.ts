@@ -44,6 +44,7 @@ describe('failover of dedicated directors (not real servers) on real corosync + 
 
   it('2. the promoted director dies: the other is promoted, requests resume through its table; no loop, one ARP answer, at every sample', async function () {
     this.timeout(600_000);
+    assert.ok(first, 'the promoted director is known (test 1 passed)');
     // Leaves: `first` dead, `second` promoted.
     const t = await c().failover(l(), 'kill', { node: first, sampler: smp() });
     printTimeline('dedicated directors, promoted director killed', t);
@@ -63,6 +64,7 @@ describe('failover of dedicated directors (not real servers) on real corosync + 
 
   it('3. the dead director returns: unpromoted, without services for the VIP, no preemption; one ARP answer throughout', async function () {
     this.timeout(600_000);
+    assert.ok(first, 'the promoted director is known (test 1 passed)');
     await reviveNode(topo(), first);
     await settled(c(), first, { promoted: second, unpromoted: [first] });
     await sleep(10_000);

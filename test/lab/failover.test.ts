@@ -147,6 +147,7 @@ describe('failover of the seeds cluster on real corosync + pacemaker (lab)', fun
   it('4. the promoted director dies (processes killed, link gone): the other is promoted, the client\'s ARP entry moves to it, requests resume', async function () {
     this.timeout(480_000);
     // Leaves: `first` dead (namespaces kept), `second` promoted with lvsd.
+    assert.ok(first, 'the directors are known (the scenarios before passed)');
     const dead = first;
     const survivors = s().directors.filter((d) => d !== dead);
     const t = await s().failover(l(), 'kill', { node: dead, sampler: sampler() });
@@ -177,6 +178,7 @@ describe('failover of the seeds cluster on real corosync + pacemaker (lab)', fun
   it('5. the dead director returns (link up, corosync and pacemaker started): it comes back unpromoted, no preemption', async function () {
     this.timeout(600_000);
     // Leaves: `first` back and unpromoted, `second` still promoted.
+    assert.ok(first && second, 'the directors are known (the scenarios before passed)');
     const back = first;
     await reviveNode(topo(), back);
     await settled(back, second, [back]);
@@ -200,6 +202,7 @@ describe('failover of the seeds cluster on real corosync + pacemaker (lab)', fun
   it('6. the promoted director\'s NIC loses link while it runs: the VIP moves; when the link returns there is one director only', async function () {
     this.timeout(600_000);
     // Leaves: roles swapped back: `first` promoted, `second` (the cut node) unpromoted.
+    assert.ok(first && second, 'the directors are known (the scenarios before passed)');
     const cut = second;
     const other = first;
     const t = await s().failover(l(), 'cut', { node: cut, sampler: sampler() });
@@ -232,6 +235,7 @@ describe('failover of the seeds cluster on real corosync + pacemaker (lab)', fun
   it('7. with sync_interface=eth0 a long-lived TCP connection through the VIP survives the death of the promoted director', async function () {
     this.timeout(600_000);
     // Leaves: `first` dead again, `second` promoted (the end of the file).
+    assert.ok(first && second, 'the directors are known (the scenarios before passed)');
     const dead = first;
     const backup = second;
     const real = s().reals[0]!;
