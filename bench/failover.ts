@@ -1,29 +1,30 @@
 // `npm run bench -- failover`: the outage a client sees when the director dies (scenario 4 of the
 // issue) or loses its link (scenario 6), for lvskit (`lvskit bootstrap --apply`), the stack it
 // replaces (IPaddr2 with lvs_support + ldirectord under pacemaker) and keepalived, in one UML lab,
-// in the same run, on the seeds' topology (lab/seeds.ts). One stack at a time, the order reversed
+// in the same run, on the seeds' topology (lab/directors.ts). One stack at a time, the order reversed
 // every round. Misses are reported, not failed on.
 //
 // Timestamps come from the lab kernel's own clock and from netlink, so that no polling loads the
 // single UML CPU during the failover measured: the fault is the switch port going down (`ip monitor
 // link` in the switch namespace), the takeover is the VIP appearing on the new director's eth0 (`ip
-// monitor address` there), the client (bench/failover-client.py) logs every request it sends.
+// monitor address` there), the client (the lab's load generator, lab/load.ts) logs every request it sends.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, openKernel, type Kernel, type Topology } from '../lab';
-import { onlineNodes, startCluster } from '../lab/cluster';
-import {
-  buildSeeds, buildSeedsTopology, clockOffset, crmResources, cutLink, ECHO_PORT, ipvsTable, killNode, outage, restoreLink, reviveNode,
-  SEEDS_CONFIG, seedsConfig, vipOn, vipOnNic, type Sample,
-} from '../lab/seeds';
+import { startCluster } from '../lab/cluster';
+import { buildDirectors, buildDirectorTopology, CHECKER_CONFIG, checkerConfig } from '../lab/directors';
+import { ECHO_PORT } from '../lab/echo';
+import { cutLink, killNode, restoreLink, reviveNode } from '../lab/faults';
+import { outage, startLoad, type Load } from '../lab/load';
+import { clockOffset, ipvsTable, vipOn, vipOnNic } from '../lab/observe';
+import { allOnline, crmMon, pacemakerLog, summary } from '../lab/pacemaker';
 import { fmt, loadAverage, machine, table } from './measure';
 
 const root = resolve(__dirname, '..');
 const BINARY = join(root, 'dist', 'lvskit');
 const DOC = join(root, 'docs', 'bench-failover.md');
-const CLIENT = join(__dirname, 'failover-client.py');
 
 // LVSKIT_BENCH_ROUNDS, LVSKIT_BENCH_STACKS (e.g. keepalived,ipaddr2) and LVSKIT_BENCH_SCENARIOS
 // (kill,cut) narrow a run, to debug one stack.
@@ -87,14 +88,14 @@ interface Stack {
 
 /** ldirectord.cf for Debian's ldirectord: the seeds' file without lvsd's slowstart (ldirectord refuses it). */
 function ldirectordConfig(topo: Topology): string {
-  return seedsConfig(topo).split('\n').filter((l) => !/^slowstart=/.test(l)).join('\n');
+  return checkerConfig(topo).split('\n').filter((l) => !/^slowstart=/.test(l)).join('\n');
 }
 
 const IPADDR2_PCS = (vip: string, prefix: number): string[][] => [
   ['pcs', 'property', 'set', 'stonith-enabled=false'],
   ['pcs', 'resource', 'defaults', 'update', 'resource-stickiness=100'],
   ['pcs', 'resource', 'create', 'vip', 'ocf:heartbeat:IPaddr2', `ip=${vip}`, `cidr_netmask=${prefix}`, 'nic=eth0', 'lvs_support=true', 'op', 'monitor', 'interval=10s'],
-  ['pcs', 'resource', 'create', 'ldirectord', 'ocf:heartbeat:ldirectord', `configfile=${SEEDS_CONFIG}`,
+  ['pcs', 'resource', 'create', 'ldirectord', 'ocf:heartbeat:ldirectord', `configfile=${CHECKER_CONFIG}`,
     // The agent's 15 s start and stop timed out in the lab: Perl starts slowly in UML.
     'op', 'monitor', 'interval=20s', 'timeout=60s', 'start', 'timeout=60s', 'stop', 'timeout=60s', '--disabled'],
   ['pcs', 'constraint', 'colocation', 'add', 'ldirectord', 'with', 'vip', 'INFINITY'],
@@ -163,23 +164,9 @@ async function outputs(topo: Topology, node: string, commands: string[][]): Prom
   return out.join('\n');
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/**
- * From the survivor's pacemaker detail log (local time with milliseconds, no year): the failed
- * node declared lost, the takeover action's result.
- */
+/** From the survivor's pacemaker log: the failed node declared lost, the takeover action's result. */
 async function pacemakerMilestones(topo: Topology, failed: string, survivor: string, since: number, action: RegExp): Promise<{ lostAt?: number; actionAt?: number }> {
-  const year = new Date(since).getUTCFullYear();
-  const zone = /^([+-])(\d\d)(\d\d)$/.exec((await topo.run(survivor, ['date', '+%z'])).trim());
-  const zoneMs = zone ? (zone[1] === '-' ? -1 : 1) * (Number(zone[2]) * 60 + Number(zone[3])) * 60_000 : 0;
-  const log = (await topo.exec(survivor, ['cat', '/var/log/pacemaker/pacemaker.log'], { timeoutMs: 30_000 })).stdout;
-  const lines = log.split('\n').flatMap((line) => {
-    const m = /^(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d)\.(\d{3}) (.*)$/.exec(line);
-    const month = MONTHS.indexOf(m?.[1] ?? '');
-    if (!m || month < 0) return [];
-    return [{ at: Date.UTC(year, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) - zoneMs, text: m[7]! }];
-  }).filter((l) => l.at >= since - 1000);
+  const lines = await pacemakerLog(topo, survivor, since - 1000);
   return {
     lostAt: lines.find((l) => l.text.includes(`Node ${failed} state is now lost`))?.at,
     actionAt: lines.find((l) => action.test(l.text) && l.text.includes(` on ${survivor}: ok`))?.at,
@@ -195,15 +182,11 @@ async function realServerUp(topo: Topology, node: string): Promise<void> {
 
 /** crm_mon on `from`: every director online, and each expected instance in its role on its node. */
 async function pacemakerNotReady(topo: Topology, from: string, expect: { id: string; role: string; node: string }[]): Promise<string | undefined> {
-  const nodes = await onlineNodes(topo, from);
-  const missing = directors(topo).filter((d) => !nodes.online.includes(d));
-  if (missing.length > 0 || !nodes.dc) return `crm_mon on ${from}: ${missing.length > 0 ? `${missing.join(', ')} not online` : 'no DC'}`;
-  const rs = await crmResources(topo, from);
-  if (!rs) return `crm_mon on ${from} shows no resources`;
-  const failed = rs.filter((r) => r.failed);
-  if (failed.length > 0) return `failed: ${failed.map((r) => `${r.id}@${r.node ?? '?'}`).join(', ')}`;
+  const view = await crmMon(topo, from);
+  if (!view || !allOnline(view, directors(topo))) return `crm_mon on ${from}: ${summary(view)}`;
+  if (view.resources.some((r) => r.failed)) return `failed: ${summary(view)}`;
   for (const e of expect) {
-    if (!rs.some((r) => r.id === e.id && r.role === e.role && r.node === e.node)) return `${e.id} not ${e.role} on ${e.node}: ${JSON.stringify(rs)}`;
+    if (!view.resources.some((r) => r.id === e.id && r.role === e.role && r.nodes.includes(e.node))) return `${e.id} not ${e.role} on ${e.node}: ${summary(view)}`;
   }
   return undefined;
 }
@@ -217,9 +200,8 @@ async function pacemakerCleanup(topo: Topology): Promise<void> {
 }
 
 async function isDc(topo: Topology, node: string): Promise<boolean | undefined> {
-  const { xml } = await onlineNodes(topo, node);
-  const name = /<current_dc [^>]*\bname="([^"]+)"/.exec(xml)?.[1];
-  return name === undefined ? undefined : name === node;
+  const dc = (await crmMon(topo, node))?.dc;
+  return dc === undefined ? undefined : dc === node;
 }
 
 /** A duration as pacemaker writes it (10s, 10000ms, 1min, 10) in ms. */
@@ -251,7 +233,7 @@ async function pacemakerFacts(topo: Topology, resources: string[]): Promise<Reco
 }
 
 async function lvskitStack(kernel: Kernel): Promise<Stack & { bootstrap: string }> {
-  const seeds = await buildSeeds(kernel, { log: (l) => say(`lvskit: ${l}`) });
+  const seeds = await buildDirectors(kernel, { log: (l) => say(`lvskit: ${l}`) });
   const topo = seeds.topo;
   return {
     key: 'lvskit',
@@ -273,12 +255,12 @@ async function lvskitStack(kernel: Kernel): Promise<Stack & { bootstrap: string 
 }
 
 async function ipaddr2Stack(kernel: Kernel): Promise<Stack> {
-  const topo = await buildSeedsTopology(kernel);
+  const topo = await buildDirectorTopology(kernel);
   try {
     const ds = directors(topo);
     say(`ipaddr2: topology ${topo.prefix}`);
     for (const d of ds) {
-      await topo.run(d, ['tee', SEEDS_CONFIG], { stdin: ldirectordConfig(topo) });
+      await topo.run(d, ['tee', CHECKER_CONFIG], { stdin: ldirectordConfig(topo) });
       // The standby must be a DR real server; IPaddr2 takes the VIP off lo when it starts (lvs_support).
       await realServerUp(topo, d);
     }
@@ -333,7 +315,7 @@ async function rebootKeepalived(topo: Topology, node: string): Promise<void> {
 }
 
 async function keepalivedStack(kernel: Kernel): Promise<Stack> {
-  const topo = await buildSeedsTopology(kernel);
+  const topo = await buildDirectorTopology(kernel);
   try {
     say(`keepalived: topology ${topo.prefix}`);
     for (const d of directors(topo)) await startKeepalived(topo, d);
@@ -420,17 +402,6 @@ async function readMonitor(kernel: Kernel, m: Monitor): Promise<MonitorLine[]> {
   });
 }
 
-/** The client's log: "sent ok|fail ms real-or-reason" per request, as seeds' Samples. */
-async function readClient(kernel: Kernel, log: string): Promise<Sample[]> {
-  const out = await kernel.exec({ argv: ['cat', log] });
-  return out.stdout.split('\n').flatMap((line) => {
-    const [sent, result, ms, what] = line.split(' ');
-    if (what === undefined) return [];
-    const ok = result === 'ok';
-    return [{ at: Number(sent) * 1000, ms: Number(ms), ok, status: ok ? '200' : what, real: ok ? what : '-', mac: '-' }];
-  }).sort((a, b) => a.at - b.at); // written as requests end, not as they start
-}
-
 interface FaultResult {
   stack: StackKey;
   scenario: Scenario;
@@ -467,23 +438,18 @@ async function fault(stack: Stack, scenario: Scenario, round: number): Promise<F
     const n = topo.node(d);
     addr.set(d, await startMonitor(kernel, ['nsenter', '-t', String(n.pid), '-n', '-m', '-u', '--'], 'address', join(n.dir, `bench-${tag}-addr.log`)));
   }
-  const clientLog = join(topo.node('client').dir, `bench-${tag}-client.log`);
-  const c = await topo.exec('client', ['python3', CLIENT, topo.spec.vip, '80', String(CLIENT_INTERVAL_MS), String(CLIENT_TIMEOUT_MS)], { detach: true, log: clientLog });
-  if (c.error !== undefined || c.pid === undefined) throw new Error(`cannot start the client: ${describe(c)}`);
   let stopped = false;
+  let load: Load | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    for (const pid of [c.pid!, sw.pid, ...[...addr.values()].map((m) => m.pid)]) await kernel.exec({ argv: ['kill', String(pid)] });
+    await load?.stop();
+    for (const pid of [sw.pid, ...[...addr.values()].map((m) => m.pid)]) await kernel.exec({ argv: ['kill', String(pid)] });
   };
   try {
-    let samples: Sample[] = [];
-    for (let i = 0; (samples = await readClient(kernel, clientLog)).length === 0; i++) {
-      if (i > 100) throw new Error(`the client wrote nothing to ${clientLog}`);
-      await sleep(100);
-    }
+    load = await startLoad(topo, { intervalMs: CLIENT_INTERVAL_MS, timeoutMs: CLIENT_TIMEOUT_MS });
     await sleep(BASELINE_MS);
-    samples = await readClient(kernel, clientLog);
+    let samples = await load.samples();
     const baseline = samples.filter((s) => s.at < samples[samples.length - 1]!.at - CLIENT_TIMEOUT_MS);
     const baselineOk = baseline.filter((s) => s.ok);
     // Not "several reals": lc sends every new connection to a real that just came back (it has
@@ -506,15 +472,15 @@ async function fault(stack: Stack, scenario: Scenario, round: number): Promise<F
     for (;;) {
       const down = await downAt();
       if (down !== undefined) [faultAt, source] = [down, 'netlink'];
-      samples = await readClient(kernel, clientLog);
+      samples = await load.samples();
       const o = outage(samples, faultAt);
       const now = Date.now() + offset;
       if (o.firstOkAfter !== undefined && now > o.firstOkAfter + AFTER_FIRST_OK_MS && now > faultAt + COUNT_WINDOW_MS + CLIENT_TIMEOUT_MS) break;
       if (Date.now() > deadline) break;
       await sleep(500);
     }
+    samples = await load.samples();
     await stop();
-    samples = await readClient(kernel, clientLog);
     faultAt = (await downAt()) ?? faultAt;
     await kernel.exec({ argv: ['rm', '-f', sw.log] });
     const survivorLines = await readMonitor(kernel, addr.get(standby)!);
@@ -655,8 +621,9 @@ ${Object.entries(info).map(([k, v]) => `- ${k}: ${v}`).join('\n')}
 
 ## Results
 
-Times in ms after the fault. The outage is what the client saw: from the end of the last request
-answered before the fault to the end of the first answered after it (lab/seeds.ts \`outage()\`).
+Times in ms after the fault. The outage is what the client saw: the longest run of failed requests
+around the fault, from the answer before it to the answer after it (lab/load.ts \`outage()\`, the
+same function the failover tests use).
 
 ${r.summary}
 
@@ -713,10 +680,10 @@ ${table(['stack', 'parameter', 'value'], factRows)}
 ## Method
 
 - One User-Mode Linux lab kernel (\`openKernel('uml')\`, one virtual CPU, on a 2-CPU machine that
-  others share: see the load averages), the seeds' topology of lab/seeds.ts for every stack: two
+  others share: see the load averages), the seeds' layout of lab/directors.ts for every stack: two
   directors d1, d2 (198.51.100.11, .12) that are also DR real servers with HTTP on port 80, one
-  separate real server r1 (.21), a client (.10), the VIP 198.51.100.100/24 (lab/seeds.ts builds on
-  the lab's TEST-NET-2 topology; its addresses are fixed there). All on one bridge.
+  separate real server r1 (.21), a client (.10), the VIP 198.51.100.100/24 (lab/directors.ts builds
+  on the lab's TEST-NET-2 topology; its addresses are fixed there). All on one bridge.
 - The stacks, one at a time, each on a topology built for it and removed after it; ${ROUNDS} rounds, the order
   of the stacks reversed every round; in each round every stack takes one fault of each scenario
   (director killed, then, once all is steady again, the link of the new director cut).
@@ -725,12 +692,11 @@ ${table(['stack', 'parameter', 'value'], factRows)}
   stack's own state (pacemaker: both nodes online, the resources where they belong, no failure;
   keepalived: the master sync daemon on the director, the backup one on the standby), and ${BASELINE_MS / 1000} s of
   client requests at least 90 % answered.
-- The client (bench/failover-client.py, in the client's namespace) sends a new HTTP request through
-  the VIP every ${CLIENT_INTERVAL_MS} ms on a fixed schedule, each with its own ${CLIENT_TIMEOUT_MS} ms time limit, so that one
-  hanging request neither delays the next nor gets rescued by TCP's SYN retransmission (1 s) after
-  the path came back. lab/seeds.ts's own load generator waits for each request before the next,
-  which during an outage samples only every ${CLIENT_TIMEOUT_MS} ms.
-- Scenario 4: lab/seeds.ts \`killNode\`: the director's switch port goes down and every process of
+- The client (the lab's load generator, lab/load.ts, in the client's namespace; the failover tests
+  use the same) sends a new HTTP request through the VIP every ${CLIENT_INTERVAL_MS} ms on a fixed schedule, each with
+  its own ${CLIENT_TIMEOUT_MS} ms time limit, so that one hanging request neither delays the next nor gets rescued by
+  TCP's SYN retransmission (1 s) after the path came back.
+- Scenario 4: lab/faults.ts \`killNode\`: the director's switch port goes down and every process of
   the node is killed with SIGKILL. Repair: \`reviveNode\` (what a reboot clears is cleared, the
   link comes back, corosync and pacemaker start); the IPaddr2 stack then runs \`lvskit realserver
   up\` as a boot script would; keepalived's node gets the same reboot without the cluster, then
@@ -745,9 +711,9 @@ ${table(['stack', 'parameter', 'value'], factRows)}
 
 ### lvskit
 
-lab/seeds.ts \`buildSeeds\`: corosync + pacemaker started by lab/cluster.ts (token 1000 ms, two_node),
-then \`lvskit bootstrap --apply --name seeds --nodes d1,d2 --vip 198.51.100.100 --vip-prefix 24 --nic eth0
---config ${SEEDS_CONFIG} --no-stonith\`, which ran:
+lab/directors.ts \`buildDirectors\`: corosync + pacemaker started by lab/cluster.ts (token 1000 ms, two_node),
+then \`lvskit bootstrap --apply --name lab --nodes d1,d2 --vip 198.51.100.100 --vip-prefix 24 --nic eth0
+--config ${CHECKER_CONFIG} --no-stonith\`, which ran:
 
 \`\`\`
 ${configs.bootstrap.split('\n').filter((l) => /^(running|already done):/.test(l)).join('\n')}

@@ -1,10 +1,14 @@
 // `npm start` / `npm run lab -- <command>`: bring the lab up on this machine and show it.
-//   demo [DIRECTORS]           (npm start) the director cluster built by `lvskit bootstrap --apply`
-//                              on real corosync + pacemaker, then the promoted director killed
-//                              under the client's load, and the failover's timeline
+//   demo [DIRECTORS] [LAYOUT]  (npm start) the director cluster built by `lvskit bootstrap --apply`
+//                              on real corosync + pacemaker (layout seeds by default, or dedicated,
+//                              two-vips), then the promoted director killed under the client's
+//                              load, and the failover's timeline
 //   show [DIRECTORS] [REALS]   build the default topology, show it, prove DR works, tear it down
+import { buildDirectors, CHECKER_CONFIG, LAYOUTS, type Layout } from './directors';
+import { formatTimeline } from './failover';
 import { defaultSpec, openKernel, Topology } from './index';
-import { buildSeeds, formatTimeline, type Sample, SEEDS_CONFIG, startLoad } from './seeds';
+import { startLoad, type Sample } from './load';
+import { startSampler } from './sampler';
 
 async function show(directors: number, reals: number): Promise<void> {
   const t0 = Date.now();
@@ -52,48 +56,55 @@ function answers(samples: Sample[]): string {
 
 const indent = (text: string, by = '    ') => text.trimEnd().split('\n').map((l) => (l.trim() === '' ? '' : by + l)).join('\n');
 
-async function demo(directors: number): Promise<void> {
+const LAYOUT_TEXT: Record<Layout, string> = {
+  seeds: 'LVS directors that are also DR real servers, one more real server and a client',
+  dedicated: 'LVS directors that are not real servers, two real servers and a client',
+  'two-vips': 'LVS directors, each promoted for one of two VIPs and a DR real server for the other, one more real server and a client',
+};
+
+async function demo(directors: number, layout: Layout): Promise<void> {
   const t0 = Date.now();
   const step = (what: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${what}`);
-  console.log(`lvskit demo: ${directors} LVS directors that are also DR real servers, one more real server and a client,`);
+  console.log(`lvskit demo: ${directors} ${LAYOUT_TEXT[layout]},`);
   console.log('on real corosync + pacemaker; the cluster is built by `lvskit bootstrap --apply`, then the promoted');
-  console.log('director is killed while the client sends a request through the VIP every 75 ms.\n');
+  console.log('director is killed while the client sends a request through the VIP every 50 ms.\n');
   const kernel = await openKernel();
   try {
     const info = await kernel.exec({ argv: ['uname', '-r'] });
     step(`lab kernel up: ${kernel.kind} ${info.stdout.trim()}`);
-    const seeds = await buildSeeds(kernel, { directors, reals: 1, log: step });
+    const cluster = await buildDirectors(kernel, { layout, directors, log: step });
     try {
-      const topo = seeds.topo;
+      const topo = cluster.topo;
       console.log(`\n${indent(topo.describe())}\n`);
-      console.log(`  ${SEEDS_CONFIG} on every director (read by lvsd):\n${indent((await topo.run(seeds.directors[0]!, ['cat', SEEDS_CONFIG])).replace(/\t/g, '  '))}\n`);
-      console.log(`  lvskit bootstrap --apply --nodes ${seeds.directors.join(',')} --vip ${seeds.vip} … --no-stonith:`);
-      console.log(`${indent(seeds.bootstrapOutput.split('\n').filter((l) => /^(running|already done|bootstrap complete)/.test(l)).join('\n'))}\n`);
+      console.log(`  ${CHECKER_CONFIG} on every director (read by lvsd):\n${indent((await topo.run(cluster.directors[0]!, ['cat', CHECKER_CONFIG])).replace(/\t/g, '  '))}\n`);
+      console.log(`  lvskit bootstrap --apply --nodes ${cluster.directors.join(',')} --vip ${cluster.vip} … --no-stonith:`);
+      console.log(`${indent(cluster.bootstrapOutput.split('\n').filter((l) => /^(running|already done|bootstrap complete)/.test(l)).join('\n'))}\n`);
 
-      const promoted = (await seeds.promoted()) ?? seeds.directors[0]!;
-      const load = await startLoad(topo, { intervalMs: 75, timeoutMs: 500 });
+      const promoted = await cluster.waitPromoted();
+      const sampler = await startSampler(topo);
+      const load = await startLoad(topo);
       await new Promise((r) => setTimeout(r, 4000));
       step(`lvskit status on ${promoted}, the promoted director:`);
-      console.log(`\n${indent(await seeds.status(promoted))}\n`);
+      console.log(`\n${indent(await cluster.status(promoted))}\n`);
       const before = await load.samples();
-      step(`client -> http://${seeds.vip}/ answered by: ${answers(before)}`);
+      step(`client -> http://${cluster.vip}/ answered by: ${answers(before)}`);
 
       step(`killing ${promoted}: every process SIGKILLed (corosync, pacemaker, lvsd, its HTTP server), its link cut`);
-      const t = await seeds.failover(load, 'kill', { node: promoted, timeoutMs: 120_000 });
+      const t = await cluster.failover(load, 'kill', { node: promoted, sampler });
       step(`failover timeline (seconds from the kill):`);
       console.log(`\n${indent(formatTimeline(t))}\n`);
       const after = (await load.samples()).filter((s) => s.at > (t.outage.firstOkAfter ?? t.faultAt));
       step(`since then the client was answered by: ${answers(after)}`);
-      console.log('        (until lvsd has its table the new director answers alone: it holds the VIP and serves HTTP itself)');
       if (t.promoted) {
         step(`lvskit status on ${t.promoted}, the new director:`);
-        console.log(`\n${indent(await seeds.status(t.promoted))}\n`);
+        console.log(`\n${indent(await cluster.status(t.promoted))}\n`);
       }
       await load.stop();
-      console.log(`OUTAGE seen by the client when the promoted director died: ${t.outage.ms === undefined ? 'not over (no answer within 120 s)' : `${t.outage.ms} ms`}\n`);
+      await sampler.stop();
+      console.log(`OUTAGE seen by the client when the promoted director died: ${t.outage.ms === undefined ? 'not over' : `${Math.round(t.outage.ms)} ms`}\n`);
     } finally {
       step('tearing the lab down');
-      await seeds.destroy();
+      await cluster.destroy();
     }
   } finally {
     await kernel.close();
@@ -108,13 +119,15 @@ async function main(argv: string[]): Promise<number> {
     case 'show':
       await show(count(rest[0], 2), count(rest[1], 2));
       return 0;
-    case 'demo':
-      await demo(count(rest[0], 2));
+    case 'demo': {
+      const layout = (rest[1] ?? 'seeds') as Layout;
+      if (!LAYOUTS.includes(layout)) break;
+      await demo(count(rest[0], 2), layout);
       return 0;
-    default:
-      process.stderr.write(`usage: lab/cli.ts demo [DIRECTORS] | show [DIRECTORS] [REALS]\n`);
-      return 2;
+    }
   }
+  process.stderr.write(`usage: lab/cli.ts demo [DIRECTORS] [${LAYOUTS.join('|')}] | show [DIRECTORS] [REALS]\n`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(

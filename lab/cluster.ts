@@ -1,21 +1,28 @@
 // A corosync + pacemaker cluster of lab directors, started with the daemons directly (no pcsd,
 // no systemd in the lab). Each director has private corosync and pacemaker directories and its
-// own network namespace, so nodes meet only over the lab LAN. The topology's destroy() kills the
-// daemons with the namespaces.
+// own network namespace, so nodes meet only over the lab's networks: corosync's ring on the LAN
+// (eth0), or on the cluster network (eth1) for directors that have it. The topology's destroy()
+// kills the daemons with the namespaces.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { allOnline, crmMon, PACEMAKER_LOG, summary } from './pacemaker';
 import type { Topology } from './topology';
 
 export interface ClusterOptions {
   /** corosync's cluster_name. Default: lvs. */
   name?: string;
-  /** How long to wait for every node online with a DC. Default 120 s. */
+  /** How long to wait for every node online with a DC. Default 300 s (a loaded machine). */
   timeoutMs?: number;
+  /** corosync's token timeout, ms. Default 1000 (docs/failover.md). */
+  tokenMs?: number;
 }
 
-/** corosync.conf for these lab nodes: knet without crypto (lab.md), each `{` ending its line. */
-export function corosyncConf(topo: Topology, nodes: string[], clusterName: string): string {
+/** corosync.conf for these lab nodes: knet without crypto (lab.md), each `{` ending its line; the ring on eth1 where a node has it. */
+export function corosyncConf(topo: Topology, nodes: string[], clusterName: string, tokenMs = 1000): string {
   const nodelist = nodes
-    .map((name, i) => `  node {\n    ring0_addr: ${topo.node(name).ip}\n    name: ${name}\n    nodeid: ${i + 1}\n  }\n`)
+    .map((name, i) => {
+      const n = topo.node(name);
+      return `  node {\n    ring0_addr: ${n.ringIp ?? n.ip}\n    name: ${name}\n    nodeid: ${i + 1}\n  }\n`;
+    })
     .join('');
   return `totem {
   version: 2
@@ -23,7 +30,7 @@ export function corosyncConf(topo: Topology, nodes: string[], clusterName: strin
   transport: knet
   crypto_cipher: none
   crypto_hash: none
-  token: 1000
+  token: ${tokenMs}
 }
 nodelist {
 ${nodelist}}
@@ -37,33 +44,54 @@ logging {
 `;
 }
 
-/** Node names pacemaker sees online, and whether a DC is elected, from `crm_mon --output-as=xml` on `from`. */
-export async function onlineNodes(topo: Topology, from: string): Promise<{ online: string[]; dc: boolean; xml: string }> {
-  const r = await topo.exec(from, ['crm_mon', '-1', '--output-as=xml']);
-  const xml = r.stdout;
-  const online = [...xml.matchAll(/<node name="([^"]+)"[^>]*\bonline="true"/g)].map((m) => m[1]!);
-  return { online, dc: /<current_dc [^>]*present="true"/.test(xml), xml };
+/** The end of each node's corosync and pacemaker logs, for an error message. */
+export async function clusterLogs(topo: Topology, nodes: string[], lines = 15): Promise<string> {
+  const out: string[] = [];
+  for (const n of nodes) {
+    for (const file of [`${topo.node(n).dir}/corosync.log`, PACEMAKER_LOG]) {
+      const r = await topo.exec(n, ['tail', '-n', String(lines), file], { timeoutMs: 30_000 });
+      out.push(`--- ${n}: ${file}\n${r.stdout}${r.stderr}`);
+    }
+  }
+  return out.join('\n');
+}
+
+async function startDaemon(topo: Topology, node: string, argv: string[]): Promise<void> {
+  const r = await topo.exec(node, argv, { detach: true, log: `${topo.node(node).dir}/${argv[0]}.log` });
+  if (r.error !== undefined) throw new Error(`cannot start ${argv[0]} on ${node}: ${r.error}`);
+}
+
+/**
+ * corosync, then pacemakerd once corosync answers, as systemd orders them: pacemakerd gives up
+ * (exit 69) when corosync's CMAP does not answer within about 15 s, which a busy machine exceeds.
+ */
+export async function startClusterDaemons(topo: Topology, node: string, timeoutMs = 120_000): Promise<void> {
+  await startDaemon(topo, node, ['corosync', '-f']);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await topo.exec(node, ['corosync-cmapctl', '-g', 'totem.cluster_name'], { timeoutMs: 30_000 });
+    if (r.code === 0) break;
+    if (Date.now() > until) throw new Error(`corosync on ${node} does not answer after ${timeoutMs / 1000} s: ${r.stderr}\n${await clusterLogs(topo, [node])}`);
+    await sleep(250);
+  }
+  await startDaemon(topo, node, ['pacemakerd', '-f']);
 }
 
 /** Starts corosync and pacemakerd on these directors and waits until all are online with a DC. */
 export async function startCluster(topo: Topology, nodes: string[], options: ClusterOptions = {}): Promise<void> {
   const name = options.name ?? 'lvs';
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const conf = corosyncConf(topo, nodes, name);
-  for (const n of nodes) {
-    await topo.run(n, ['tee', '/etc/corosync/corosync.conf'], { stdin: conf });
-    for (const argv of [['corosync', '-f'], ['pacemakerd', '-f']]) {
-      const r = await topo.exec(n, argv, { detach: true, log: `${topo.node(n).dir}/${argv[0]}.log` });
-      if (r.error !== undefined) throw new Error(`cannot start ${argv[0]} on ${n}: ${r.error}`);
-    }
-  }
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const conf = corosyncConf(topo, nodes, name, options.tokenMs);
+  for (const n of nodes) await topo.run(n, ['tee', '/etc/corosync/corosync.conf'], { stdin: conf });
+  for (const n of nodes) await startClusterDaemons(topo, n);
   const until = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < until) {
-    const s = await onlineNodes(topo, nodes[0]!);
-    last = s.xml;
-    if (s.dc && nodes.every((n) => s.online.includes(n))) return;
+  let last: string;
+  for (;;) {
+    const view = await crmMon(topo, nodes[0]!);
+    if (view && allOnline(view, nodes)) return;
+    last = summary(view);
+    if (Date.now() > until) break;
     await sleep(1000);
   }
-  throw new Error(`cluster ${name} (${nodes.join(', ')}) not online after ${timeoutMs / 1000} s:\n${last}`);
+  throw new Error(`cluster ${name} (${nodes.join(', ')}) not online after ${timeoutMs / 1000} s: ${last}\n${await clusterLogs(topo, nodes)}`);
 }

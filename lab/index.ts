@@ -7,7 +7,7 @@ import { UmlKernel } from './uml';
 
 export type { ExecResult, ExecSpec, Kernel } from './kernel';
 export { check, describe } from './kernel';
-export { Topology, defaultSpec, LAN, type NodeSpec, type LabNode, type TopologySpec } from './topology';
+export { Topology, defaultSpec, LAN, RING, vipsOf, type NodeSpec, type LabNode, type TopologySpec } from './topology';
 
 /** True when the running kernel can do IPVS itself (module loads, or it is built in). */
 export function hostHasIpvs(): boolean {

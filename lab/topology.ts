@@ -1,6 +1,8 @@
 // Lab topologies: a LAN bridge in a switch namespace, and hosts (directors, DR real servers,
-// a client), each in its own network, mount and UTS namespaces, with eth0 on the bridge.
-// Addresses are TEST-NET-2 (198.51.100.0/24) only, and exist only inside these namespaces.
+// a client), each in its own network, mount and UTS namespaces, with eth0 on the bridge; optionally
+// a second bridge, the cluster network, with eth1 on the directors (corosync's ring apart from the
+// VIP's NIC). Addresses are TEST-NET-2 (198.51.100.0/24, the LAN) and TEST-NET-3 (203.0.113.0/24,
+// the cluster network) only, and exist only inside these namespaces.
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,10 +16,15 @@ export interface NodeSpec {
   ip: string;
   /** Answer HTTP on port 80 with the node's name. Default: true for real servers. */
   http?: boolean;
+  /** Address on the cluster network (eth1, bridge ha0); without it the node has no eth1. */
+  ringIp?: string;
 }
 
 export interface TopologySpec {
+  /** The (first) VIP. */
   vip: string;
+  /** Every VIP the real servers carry on lo (default: [vip]). */
+  vips?: string[];
   prefixLength: number;
   nodes: NodeSpec[];
   /** The binary the directors' private OCF directory points at (agents lvs, lvsd). */
@@ -28,6 +35,7 @@ export interface LabNode extends NodeSpec {
   /** Network namespace name on the lab kernel. */
   netns: string;
   nic: 'eth0';
+  /** eth0's MAC. */
   mac: string;
   /** Pid (on the lab kernel) of the process that holds the node's namespaces. */
   pid: number;
@@ -39,7 +47,14 @@ export type NodeExec = Omit<ExecSpec, 'argv'>;
 
 const repoRoot = resolve(__dirname, '..');
 const guest = join(__dirname, 'guest');
-export const LAN = { subnet: '198.51.100.0/24', vip: '198.51.100.100', client: '198.51.100.10' };
+export const LAN = { subnet: '198.51.100.0/24', vip: '198.51.100.100', vip2: '198.51.100.101', client: '198.51.100.10' };
+/** The cluster network (corosync's ring on eth1): directors .11… as on the LAN. */
+export const RING = { bridge: 'ha0', subnet: '203.0.113.0/24', prefixLength: 24, host: (i: number) => `203.0.113.${10 + i}` };
+
+/** Every VIP of a spec. */
+export function vipsOf(spec: TopologySpec): string[] {
+  return spec.vips ?? [spec.vip];
+}
 
 /** The default lab: N directors (.11…), M real servers (.21…), one client (.10). */
 export function defaultSpec(directors = 2, reals = 2): TopologySpec {
@@ -48,6 +63,9 @@ export function defaultSpec(directors = 2, reals = 2): TopologySpec {
   for (let i = 1; i <= reals; i++) nodes.push({ name: `r${i}`, role: 'real', ip: `198.51.100.${20 + i}`, http: true });
   return { vip: LAN.vip, prefixLength: 24, nodes, binary: join(repoRoot, 'dist', 'lvskit') };
 }
+
+/** How long a server started in a node may take to listen. */
+const LISTEN_TIMEOUT_MS = 60_000;
 
 const installed = new WeakMap<Kernel, Map<string, Promise<string>>>();
 
@@ -97,6 +115,18 @@ export class Topology {
     return `${this.prefix}-sw`;
   }
 
+  /** Every VIP of this topology. */
+  get vips(): string[] {
+    return vipsOf(this.spec);
+  }
+
+  /** The switch-side end of a node's eth0 (on lan0) or eth1 (on ha0): taking it down cuts that link. */
+  switchPort(name: string, dev: 'eth0' | 'eth1' = 'eth0'): string {
+    const n = this.node(name);
+    if (dev === 'eth1' && n.ringIp === undefined) throw new Error(`lab node ${name} has no eth1`);
+    return dev === 'eth0' ? name : `${name}-ha`;
+  }
+
   node(name: string): LabNode {
     const n = this.nodes.get(name);
     if (!n) throw new Error(`no lab node '${name}' (have: ${[...this.nodes.keys()].join(', ')})`);
@@ -128,11 +158,17 @@ export class Topology {
       argv: ['ip', '-batch', '-'],
       stdin: [this.switchNs, ...nodes.map((n) => nsOf(n.name))].map((ns) => `netns add ${ns}\n`).join(''),
     });
-    // The LAN: a bridge in the switch namespace, one veth per node (eth0 inside the node).
+    // The LAN: a bridge in the switch namespace, one veth per node (eth0 inside the node); the
+    // cluster network the same way (eth1), when a node has an address on it.
     const sw = ['link set lo up', 'link add lan0 type bridge', 'link set lan0 up'];
     for (const n of nodes) {
       sw.push(`link add ${n.name} type veth peer name eth0 netns ${nsOf(n.name)}`);
       sw.push(`link set ${n.name} master lan0 up`);
+    }
+    if (nodes.some((n) => n.ringIp !== undefined)) sw.push(`link add ${RING.bridge} type bridge`, `link set ${RING.bridge} up`);
+    for (const n of nodes.filter((x) => x.ringIp !== undefined)) {
+      sw.push(`link add ${n.name}-ha type veth peer name eth1 netns ${nsOf(n.name)}`);
+      sw.push(`link set ${n.name}-ha master ${RING.bridge} up`);
     }
     await check(k, { argv: ['ip', '-n', this.switchNs, '-batch', '-'], stdin: sw.map((l) => `${l}\n`).join('') });
 
@@ -144,9 +180,10 @@ export class Topology {
       });
       const pid = Number.parseInt(out.trim().split('\n').pop() ?? '', 10);
       if (!Number.isInteger(pid)) throw new Error(`node.sh for ${n.name} printed no holder pid: ${out}`);
+      const ring = n.ringIp === undefined ? '' : `addr add ${n.ringIp}/${RING.prefixLength} dev eth1\nlink set eth1 up\n`;
       await check(k, {
         argv: ['ip', '-n', netns, '-batch', '-'],
-        stdin: `addr add ${n.ip}/${this.spec.prefixLength} dev eth0\nlink set eth0 up\n`,
+        stdin: `addr add ${n.ip}/${this.spec.prefixLength} dev eth0\nlink set eth0 up\n${ring}`,
       });
       const link = await check(k, { argv: ['ip', '-n', netns, '-br', 'link', 'show', 'eth0'] });
       const mac = /([0-9a-f]{2}(?::[0-9a-f]{2}){5})/.exec(link)?.[1] ?? '';
@@ -157,14 +194,14 @@ export class Topology {
     for (const n of this.all()) if (n.http) await this.startHttp(n.name);
   }
 
-  /** A DR real server: ARP hidden first, then the VIP on lo (the order a real server needs). */
+  /** A DR real server: ARP hidden first, then every VIP on lo (the order a real server needs). */
   async makeRealServer(name: string): Promise<void> {
     await this.run(name, [
       'sysctl', '-q',
       '-w', 'net.ipv4.conf.all.arp_ignore=1', '-w', 'net.ipv4.conf.all.arp_announce=2',
       '-w', 'net.ipv4.conf.lo.arp_ignore=1', '-w', 'net.ipv4.conf.lo.arp_announce=2',
     ]);
-    await this.run(name, ['ip', 'addr', 'add', `${this.spec.vip}/32`, 'dev', 'lo']);
+    for (const vip of this.vips) await this.run(name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'lo']);
   }
 
   /** HTTP on port 80 answering the node's name; returns once it listens. */
@@ -175,18 +212,27 @@ export class Topology {
       log: join(n.dir, 'http.log'),
     });
     if (r.error !== undefined || r.pid === undefined) throw new Error(`cannot start HTTP on ${name}: ${describeResult(r)}`);
-    for (let i = 0; i < 200; i++) {
-      const ss = await this.exec(name, ['ss', '-Hltn', 'sport = :80']);
-      if (ss.stdout.trim() !== '') return;
-      await sleep(50);
-    }
-    throw new Error(`HTTP server on ${name} did not listen on port 80`);
+    await this.waitListening(name, 80, 'HTTP server');
   }
 
-  /** One line per node: name, role, address, MAC, namespace. */
+  /**
+   * Waits until something listens on a TCP port of a node. Generous: a Python server starts in about
+   * a second in UML, many more on a machine busy with other work.
+   */
+  async waitListening(name: string, port: number, what: string, timeoutMs = LISTEN_TIMEOUT_MS): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const ss = await this.exec(name, ['ss', '-Hltn', `sport = :${port}`]);
+      if (ss.stdout.trim() !== '') return;
+      await sleep(100);
+    }
+    throw new Error(`the ${what} on ${name} does not listen on port ${port} after ${timeoutMs / 1000} s`);
+  }
+
+  /** One line per node: name, role, address, cluster network address, MAC, namespace. */
   describe(): string {
-    const rows = this.all().map((n) => [n.name, n.role, `${n.ip}/${this.spec.prefixLength}`, n.mac, n.netns, n.http ? 'http:80' : '']);
-    const header = ['node', 'role', 'address', 'mac', 'netns', 'serves'];
+    const rows = this.all().map((n) => [n.name, n.role, `${n.ip}/${this.spec.prefixLength}`, n.ringIp ? `${n.ringIp}/${RING.prefixLength}` : '', n.mac, n.netns, n.http ? 'http:80' : '']);
+    const header = ['node', 'role', 'address', 'eth1 (cluster)', 'mac', 'netns', 'serves'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
     return [line(header), ...rows.map(line)].join('\n');

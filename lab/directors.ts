@@ -1,0 +1,331 @@
+// The director cluster in the lab, in each layout the failover tests and benchmarks use, built by
+// the same code every time: the topology, an ldirectord.cf on every director, corosync + pacemaker
+// (lab/cluster.ts), the resources by the binary under test (`lvskit bootstrap --apply`).
+//
+//   seeds       directors that are also DR real servers (each serves HTTP with its name), separate
+//               real servers r1…, a client: the layout of the seeds' site
+//   dedicated   two directors that are not real servers, two real servers, a client: the classic
+//               LVS layout (and keepalived's)
+//   two-vips    the seeds' layout with a second VIP (.101) whose lvs clone (lvs2) is created with pcs
+//               and promoted on the other director: each director forwards one VIP and is a DR real
+//               server for the other (bootstrap takes one --vip until issue 11)
+//
+// `corosyncNetwork: true` gives the directors eth1 on a second bridge (ha0, 203.0.113.0/24) that
+// carries corosync's ring, the VIP staying on eth0: cutting eth0 leaves the cluster whole.
+// Addresses: client 198.51.100.10, directors .11…, reals .21…, VIP .100 (and .101).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startCluster } from './cluster';
+import { ECHO_PORT, startEcho } from './echo';
+import { recordFailover, pacemakerEvents, type Timeline } from './failover';
+import { cutLink, killNode } from './faults';
+import { describe as describeResult, type Kernel } from './kernel';
+import type { Load } from './load';
+import { crmMon, nodesIn, promotedNode, summary, type ClusterView } from './pacemaker';
+import type { Sampler } from './sampler';
+import { defaultSpec, LAN, RING, Topology, type NodeSpec, type TopologySpec } from './topology';
+
+export type Layout = 'seeds' | 'dedicated' | 'two-vips';
+export const LAYOUTS: readonly Layout[] = ['seeds', 'dedicated', 'two-vips'];
+
+/** Where every director's lvsd reads its configuration (/etc/ha.d is private to each director). */
+export const CHECKER_CONFIG = '/etc/ha.d/ldirectord.cf';
+/** The second VIP's lvs clone (two-vips). */
+export const SECOND_LVS = 'lvs2';
+
+export interface DirectorOptions {
+  layout?: Layout;
+  /** Directors: 2 or 3 in the seeds' layout, 2 in the others. Default 2. */
+  directors?: number;
+  /** Separate real servers (r1…). Default: seeds 1, dedicated 2, two-vips 1. */
+  reals?: number;
+  /** corosync's ring on eth1 (bridge ha0) instead of eth0. Default false. */
+  corosyncNetwork?: boolean;
+  /** lvs sync_interface (bootstrap --sync-interface), e.g. 'eth0'. Default: none. */
+  syncInterface?: string;
+  /** lvsd slowstart, seconds. Default 5. */
+  slowstart?: number;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Time limit for the cluster to come online and for each promotion. Default 300 s each (a loaded machine). */
+  timeoutMs?: number;
+}
+
+const layoutOf = (o: DirectorOptions): Layout => o.layout ?? 'seeds';
+/** Whether the directors serve HTTP, i.e. are DR real servers too. */
+const directorsServe = (layout: Layout) => layout !== 'dedicated';
+
+/** The topology of a layout (see the header). */
+export function directorSpec(options: DirectorOptions = {}): TopologySpec {
+  const layout = layoutOf(options);
+  const directors = options.directors ?? 2;
+  if (layout === 'seeds' ? directors < 2 || directors > 3 : directors !== 2) {
+    throw new Error(`the ${layout} layout has ${layout === 'seeds' ? '2 or 3' : '2'} directors, not ${directors}`);
+  }
+  const spec = defaultSpec(directors, options.reals ?? (layout === 'dedicated' ? 2 : 1));
+  let d = 0;
+  const nodes: NodeSpec[] = spec.nodes.map((n) => {
+    if (n.role !== 'director') return n;
+    d++;
+    return { ...n, http: directorsServe(layout), ...(options.corosyncNetwork ? { ringIp: RING.host(d) } : {}) };
+  });
+  return { ...spec, nodes, ...(layout === 'two-vips' ? { vips: [LAN.vip, LAN.vip2] } : {}) };
+}
+
+/**
+ * The ldirectord.cf every director's lvsd reads: per VIP, port 80 with lc over every real server
+ * (the directors too where they serve; negotiate HTTP, 1 s interval and timeout, quiescent, slow
+ * start), and on the first VIP, ECHO_PORT over the separate reals (connect check), for connections
+ * that must outlive a failover.
+ */
+export function checkerConfig(topo: Topology, options: { slowstart?: number } = {}): string {
+  const web = topo.all().filter((n) => n.role !== 'client' && n.http);
+  const reals = topo.all('real');
+  const virtual = (vip: string) => [
+    '',
+    `virtual=${vip}:80`,
+    ...web.map((s) => `\treal=${s.ip}:80 gate`),
+    '\tscheduler=lc',
+    '\tprotocol=tcp',
+    '\tchecktype=negotiate',
+    '\tservice=http',
+    '\trequest="/"',
+  ];
+  return [
+    'checktimeout=1',
+    'checkinterval=1',
+    'quiescent=yes',
+    `slowstart=${options.slowstart ?? 5}`,
+    // Node-private (each director has its own /var/log/pacemaker): who checked what stays apart.
+    'logfile="/var/log/pacemaker/lvsd.log"',
+    ...topo.vips.flatMap(virtual),
+    '',
+    `# ${topo.spec.vip}:${ECHO_PORT}: an echo service on the separate reals, for connections that outlive a failover`,
+    `virtual=${topo.spec.vip}:${ECHO_PORT}`,
+    ...reals.map((s) => `\treal=${s.ip}:${ECHO_PORT} gate`),
+    '\tscheduler=lc',
+    '\tprotocol=tcp',
+    '\tchecktype=connect',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The topology alone: every HTTP server running, the separate reals with the VIPs on lo (ARP
+ * hidden) and an echo server on ECHO_PORT; the directors' ARP and VIPs are left to whatever runs
+ * them (lvs, IPaddr2, keepalived).
+ */
+export async function buildDirectorTopology(kernel: Kernel, options: DirectorOptions = {}): Promise<Topology> {
+  const topo = await Topology.create(kernel, directorSpec(options));
+  try {
+    for (const r of topo.all('real')) await startEcho(topo, r.name);
+  } catch (err) {
+    await topo.destroy();
+    throw err;
+  }
+  return topo;
+}
+
+export class Directors {
+  constructor(
+    readonly topo: Topology,
+    readonly layout: Layout,
+    /** The output of `lvskit bootstrap --apply` (stdout then stderr). */
+    readonly bootstrapOutput: string,
+    /** lvsd runs on every director (bootstrap's hot-standby layout), not only beside the promoted lvs. */
+    readonly hotStandby: boolean,
+  ) {}
+
+  get vip(): string {
+    return this.topo.spec.vip;
+  }
+  get vips(): string[] {
+    return this.topo.vips;
+  }
+  get directors(): string[] {
+    return this.topo.all('director').map((n) => n.name);
+  }
+  get reals(): string[] {
+    return this.topo.all('real').map((n) => n.name);
+  }
+  /** The lvs resource of each VIP: lvs, and lvs2 for the second. */
+  lvsOf(vip: string): string {
+    return vip === this.vip ? 'lvs' : SECOND_LVS;
+  }
+
+  /** crm_mon from the first of `from` (default: every director) that answers. */
+  async view(from: string[] | string = this.directors): Promise<ClusterView | undefined> {
+    for (const n of typeof from === 'string' ? [from] : from) {
+      const v = await crmMon(this.topo, n);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  /** The node crm_mon (on `from`) shows `id` (default lvs) promoted on. */
+  async promoted(from?: string[] | string, id = 'lvs'): Promise<string | undefined> {
+    const v = await this.view(from);
+    return v ? promotedNode(v, id) : undefined;
+  }
+
+  /** Waits until crm_mon on `from` shows exactly one promoted instance of `id` (default lvs), not on `not`; returns its node. */
+  async waitPromoted(options: { from?: string[]; not?: string; id?: string; timeoutMs?: number } = {}): Promise<string> {
+    const froms = options.from ?? this.directors.filter((d) => d !== options.not);
+    const timeoutMs = options.timeoutMs ?? 180_000;
+    const until = Date.now() + timeoutMs;
+    let last: ClusterView | undefined;
+    for (;;) {
+      last = await this.view(froms);
+      const p = last ? promotedNode(last, options.id ?? 'lvs') : undefined;
+      if (p !== undefined && p !== options.not) return p;
+      if (Date.now() > until) throw new Error(`no promoted ${options.id ?? 'lvs'} instance${options.not ? ` other than ${options.not}` : ''} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
+      await sleep(500);
+    }
+  }
+
+  /** Waits until crm_mon on `node` shows lvsd Started there. */
+  async waitChecker(node: string, timeoutMs = 180_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    let last: ClusterView | undefined;
+    while (Date.now() < until) {
+      last = await crmMon(this.topo, node);
+      if (last && nodesIn(last, 'lvsd', 'Started').includes(node)) return;
+      await sleep(1000);
+    }
+    throw new Error(`lvsd not started on ${node} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
+  }
+
+  /**
+   * The promoted director of `vip` fails (`kill`: killNode; `cut`: cutLink of eth0) under the
+   * client's load; returns, once lvsd runs beside the new one (or 180 s passed), the timeline with
+   * pacemaker's own times and, given a sampler, what it saw of the VIP.
+   */
+  async failover(load: Load, how: 'kill' | 'cut', options: { node?: string; vip?: string; sampler?: Sampler; timeoutMs?: number } = {}): Promise<Timeline> {
+    const vip = options.vip ?? this.vip;
+    const id = this.lvsOf(vip);
+    const node = options.node ?? (await this.promoted(undefined, id));
+    if (node === undefined) throw new Error(`no promoted director of ${vip} to fail`);
+    const others = this.directors.filter((d) => d !== node);
+    return recordFailover(this.topo, load, {
+      node,
+      fault: how === 'kill' ? 'killed (every process SIGKILLed, links down)' : 'lost link on eth0 (switch port down, processes running)',
+      inject: () => (how === 'kill' ? killNode(this.topo, node) : cutLink(this.topo, node)),
+      promoted: () => this.promoted(others, id),
+      settle: (promoted) => this.waitChecker(promoted, 180_000),
+      details: async (promoted, since) => [
+        ...(await pacemakerEvents(this.topo, promoted, since)),
+        // The cut node keeps running: what its own pacemaker did (demote, stop).
+        ...(how === 'cut' ? await pacemakerEvents(this.topo, node, since).catch(() => []) : []),
+      ],
+      vip,
+      ...(options.sampler ? { sampler: options.sampler } : {}),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+  }
+
+  /**
+   * What pacemaker did with lvs and lvsd on every director that answers, for error messages: each
+   * agent action's result and how long it ran, failures, node losses (lab clock, UTC).
+   */
+  async history(sinceMs = 0): Promise<string> {
+    const out: string[] = [];
+    for (const d of this.directors) {
+      const events = await pacemakerEvents(this.topo, d, sinceMs, { every: true }).catch((err: Error) => [{ at: undefined, what: `(${err.message})` }]);
+      out.push(`pacemaker on ${d}:`, ...events.map((e) => `  ${e.at === undefined ? '?' : new Date(e.at).toISOString().slice(11, 23)}  ${e.what}`));
+    }
+    return out.join('\n');
+  }
+
+  /** `lvskit status` on a node. */
+  status(node: string): Promise<string> {
+    return this.topo.run(node, [this.topo.spec.binary, 'status']);
+  }
+
+  destroy(): Promise<void> {
+    return this.topo.destroy();
+  }
+}
+
+/** Whether the CIB has lvsd in a clone (bootstrap's hot-standby layout). */
+async function lvsdIsClone(topo: Topology, from: string): Promise<boolean> {
+  const r = await topo.exec(from, ['cibadmin', '--query', '--scope', 'resources'], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`cannot read the CIB on ${from}: ${describeResult(r)}`);
+  return /<clone\b[^>]*>(?:(?!<\/clone>)[\s\S])*<primitive\b[^>]*\bid="lvsd"/.test(r.stdout);
+}
+
+/**
+ * The second VIP's promotable clone, created with pcs like bootstrap's lvs (the same parameters
+ * but the VIP, operations and clone options, read from the CIB), placed with lvsd as docs/failover.md's layout places lvs, and kept off the
+ * director of the first VIP while another one can take it.
+ */
+async function addSecondVip(topo: Topology, from: string, vip: string): Promise<void> {
+  const cib = await topo.run(from, ['cibadmin', '--query', '--scope', 'resources'], { timeoutMs: 60_000 });
+  const primitive = /<primitive\b[^>]*\bid="lvs"[\s\S]*?<\/primitive>/.exec(cib)?.[0];
+  if (!primitive) throw new Error(`no lvs primitive in the CIB on ${from}`);
+  const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
+  const params = [...primitive.matchAll(/<nvpair\b[^>]*>/g)]
+    .filter((m) => /instance_attributes/.test(attr(m[0], 'id') ?? ''))
+    .map((m) => `${attr(m[0], 'name')}=${attr(m[0], 'name') === 'vip' ? vip : attr(m[0], 'value')}`);
+  const ops = [...primitive.matchAll(/<op\b[^>]*>/g)].flatMap((m) => {
+    const o = m[0];
+    return ['op', attr(o, 'name')!, ...['interval', 'timeout', 'role'].flatMap((k) => (attr(o, k) === undefined ? [] : [`${k}=${attr(o, k)}`]))];
+  });
+  // The clone's own options (interleave, notify…), as pcs takes them after `promotable`.
+  const clone = /<clone\b[^>]*\bid="lvs-clone"[\s\S]*?<primitive\b/.exec(cib)?.[0] ?? '';
+  const cloneMeta = [...clone.matchAll(/<nvpair\b[^>]*>/g)]
+    .filter((m) => attr(m[0], 'name') !== 'promotable')
+    .map((m) => `${attr(m[0], 'name')}=${attr(m[0], 'value')}`);
+  const pcs = async (argv: string[]) => {
+    const r = await topo.exec(from, ['pcs', ...argv], { timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`adding the second VIP: ${describeResult(r)}`);
+  };
+  await pcs(['resource', 'create', SECOND_LVS, 'ocf:heartbeat:lvs', ...params, ...ops, 'promotable', ...cloneMeta]);
+  await pcs(['constraint', 'colocation', 'add', 'Promoted', `${SECOND_LVS}-clone`, 'with', 'Started', 'lvsd-clone', 'INFINITY']);
+  await pcs(['constraint', 'order', 'start', 'lvsd-clone', 'then', 'promote', `${SECOND_LVS}-clone`, 'kind=Optional']);
+  await pcs(['constraint', 'colocation', 'add', 'Promoted', `${SECOND_LVS}-clone`, 'with', 'Promoted', 'lvs-clone', '-1000']);
+}
+
+/**
+ * The director cluster of a layout: topology, ldirectord.cf on every director, corosync +
+ * pacemaker on the directors, `lvskit bootstrap --apply … --no-stonith` on the first (and lvs2
+ * for two VIPs), until every VIP is promoted and lvsd runs beside it. On failure everything built
+ * so far is torn down.
+ */
+export async function buildDirectors(kernel: Kernel, options: DirectorOptions = {}): Promise<Directors> {
+  const layout = layoutOf(options);
+  const log = options.log ?? (() => undefined);
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const topo = await buildDirectorTopology(kernel, options);
+  try {
+    const directors = topo.all('director').map((n) => n.name);
+    log(`topology ${topo.prefix} (${layout}${options.corosyncNetwork ? ', corosync on eth1' : ''}): ${topo.all().map((n) => n.name).join(', ')}`);
+    const config = checkerConfig(topo, options);
+    for (const d of directors) await topo.run(d, ['tee', CHECKER_CONFIG], { stdin: config });
+    await startCluster(topo, directors, { name: 'lab', timeoutMs });
+    log(`corosync + pacemaker online on ${directors.join(', ')}`);
+    const argv = [
+      topo.spec.binary, 'bootstrap', '--apply', '--name', 'lab', '--nodes', directors.join(','),
+      '--vip', topo.spec.vip, '--vip-prefix', String(topo.spec.prefixLength), '--nic', 'eth0',
+      '--config', CHECKER_CONFIG, '--no-stonith',
+      ...(options.syncInterface ? ['--sync-interface', options.syncInterface] : []),
+    ];
+    const r = await topo.exec(directors[0]!, argv, { timeoutMs: 600_000 });
+    if (r.code !== 0) throw new Error(`lvskit bootstrap failed on ${directors[0]}: ${describeResult(r)}`);
+    log('lvskit bootstrap --apply done');
+    const hot = await lvsdIsClone(topo, directors[0]!);
+    const cluster = new Directors(topo, layout, r.stdout + r.stderr, hot);
+    const p = await cluster.waitPromoted({ from: directors, timeoutMs });
+    log(`lvs promoted on ${p}`);
+    if (layout === 'two-vips') {
+      if (!hot) throw new Error('two VIPs on different directors need lvsd on every director (bootstrap\'s hot-standby layout, lvsd-clone); this bootstrap colocates one lvsd with the promoted lvs');
+      await addSecondVip(topo, directors[0]!, LAN.vip2);
+      const p2 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, not: p, timeoutMs });
+      log(`${SECOND_LVS} promoted on ${p2}`);
+    }
+    for (const d of hot ? directors : [p]) await cluster.waitChecker(d, timeoutMs);
+    log(`lvsd started on ${hot ? directors.join(', ') : p}`);
+    return cluster;
+  } catch (err) {
+    await topo.destroy();
+    throw err;
+  }
+}
