@@ -13,7 +13,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultSpec, describe as describeResult, type ExecResult, Topology } from '../../lab';
 import { startCluster } from '../../lab/cluster';
-import { buildSeedsTopology, checkerPids, crmResources, type CrmInstance, type Load, SEEDS_CONFIG, seedsConfig, startLoad } from '../../lab/seeds';
+import { buildDirectorTopology, CHECKER_CONFIG as SEEDS_CONFIG, checkerConfig } from '../../lab/directors';
+import { type Load, startLoad } from '../../lab/load';
+import { checkerPids as pidsOf } from '../../lab/observe';
+import { crmMon } from '../../lab/pacemaker';
 import { captureCib, cibVersion, missingFromCib, opRecords, readCib } from '../support/bootstrap-cib';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
 
@@ -82,6 +85,21 @@ async function startDirectors(topo: Topology): Promise<void> {
     throw new Error(`${(err as Error).message}\n${logs.join('')}`);
   }
 }
+
+interface CrmInstance {
+  id: string;
+  role: string;
+  node: string | undefined;
+  failed: boolean;
+}
+
+/** Every resource instance crm_mon on `from` shows, one per node. */
+async function crmResources(topo: Topology, from: string): Promise<CrmInstance[] | undefined> {
+  const view = await crmMon(topo, from);
+  return view?.resources.flatMap((r) => (r.nodes.length ? r.nodes : [undefined]).map((node) => ({ id: r.id, role: r.role, node, failed: r.failed })));
+}
+
+const checkerPids = (topo: Topology, node: string, config = SEEDS_CONFIG) => pidsOf(topo, node, config);
 
 /** What crm_mon on d1 shows: resources, fail counts, failed actions. */
 async function crmState(topo: Topology): Promise<string> {
@@ -208,8 +226,8 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
 
   before(async function () {
     this.timeout(BOOT_TIMEOUT_MS + CLUSTER_START_MS + 9 * PCS_MS);
-    topo = await buildSeedsTopology(await labKernel(), { directors: 2, reals: 1 });
-    const config = seedsConfig(topo);
+    topo = await buildDirectorTopology(await labKernel(), { layout: 'seeds', directors: 2, reals: 1 });
+    const config = checkerConfig(topo);
     for (const d of NODES) await topo.run(d, ['tee', SEEDS_CONFIG], { stdin: config });
     await startDirectors(topo);
     // The previous layout, as the previous bootstrap built it (its pcs 0.11 golden file).
