@@ -61,7 +61,9 @@ export async function startPgsql(topo: Topology, node: string, setup: PgsqlSetup
   const { cert, key } = await selfSignedCert(topo, node, dir);
   await topo.run(node, ['chown', '-R', 'postgres:', dir]);
   await topo.run(node, ['chmod', '0600', key]);
-  await topo.run(node, ['runuser', '-u', 'postgres', '--', join(bin, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  await topo.run(node, ['runuser', '-u', 'postgres', '--', join(bin, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], {
+    timeoutMs: 300_000, // minutes in a busy UML guest, where every write crosses hostfs
+  });
 
   // Through the lab kernel: a UML guest may not see what the host writes under it.
   await writeFile(
