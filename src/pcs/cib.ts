@@ -138,7 +138,7 @@ export class Cib {
 export function readCib(): Cib {
   const cibadmin = which('cibadmin');
   if (!cibadmin) throw new LvskitError('cibadmin is not installed (pacemaker-cli-utils): cannot read the CIB');
-  const r = run(cibadmin, ['--query'], { timeoutMs: 30_000 });
+  const r = run(cibadmin, ['--query'], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new LvskitError(`cibadmin --query failed (${r.error ?? `exit ${r.code}`}): ${(r.stderr || r.stdout).trim()}`);
   return Cib.parse(r.stdout);
 }
@@ -146,5 +146,5 @@ export function readCib(): Cib {
 /** Whether the CIB answers at all (the cluster is up far enough to take pcs commands). */
 export function cibAnswers(): boolean {
   const cibadmin = which('cibadmin');
-  return cibadmin !== undefined && run(cibadmin, ['--query', '--scope', 'crm_config'], { timeoutMs: 10_000 }).code === 0;
+  return cibadmin !== undefined && run(cibadmin, ['--query', '--scope', 'crm_config'], { timeoutMs: 30_000 }).code === 0;
 }

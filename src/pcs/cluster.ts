@@ -74,7 +74,7 @@ export function readClusterFacts(): ClusterFacts {
   let members: string[] | undefined;
   const crmNode = which('crm_node');
   if (crmNode) {
-    const r = run(crmNode, ['-l'], { timeoutMs: 15_000 });
+    const r = run(crmNode, ['-l'], { timeoutMs: 60_000 });
     if (r.code === 0) members = parseCrmNodeList(r.stdout);
   }
   return { corosync, members };

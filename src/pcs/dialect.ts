@@ -100,7 +100,7 @@ export interface DetectedPcs {
 export function detectPcs(): DetectedPcs {
   const pcs = which('pcs');
   if (!pcs) throw new LvskitError('pcs is not installed (or not on PATH); give --pcs-version X.Y to print the commands for a dry run');
-  const r = run(pcs, ['--version'], { timeoutMs: 30_000 });
+  const r = run(pcs, ['--version'], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new LvskitError(`pcs --version failed: ${r.error ?? `exit ${r.code}`}: ${(r.stderr || r.stdout).trim()}`);
   const version = r.stdout.trim().split('\n')[0]?.trim() ?? '';
   try {
