@@ -239,25 +239,39 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         state = 'stopping';
         alerts.state = 'stopping';
         log('info', `${signal}: stopping`);
+        const began = Date.now();
+        let step = 'waiting for a reload';
+        // A stop that does not end is reported with the step it hangs in (systemd or pacemaker will kill it).
+        const slow = setInterval(() => log('warning', `still stopping after ${Math.round((Date.now() - began) / 1000)} s: ${step}`), 10_000);
+        slow.unref();
         clearInterval(watcher);
         clearInterval(heartbeat);
         clearTimeout(statusTimer);
         writesStopped = true;
         parsing.abort();
         await reloading;
+        step = 'stopping the other instances (execute)';
         await instances.stop(config.globals.execute);
         addresses?.close();
+        step = 'ending the checks and the IPVS work under way (cleanstop)';
         await engine.stop();
         alerts.close();
         metricsServer?.close();
+        metricsServer?.closeAllConnections();
         // A write under way would put the file back after its removal.
+        step = 'finishing the status file';
         await writing;
+        clearInterval(slow);
         rmSync(statusFile, { force: true });
         if (opts.pidFile) rmSync(opts.pidFile, { force: true });
-        log('info', 'Exiting');
+        log('info', `Exiting (stopped in ${Date.now() - began} ms)`);
         return 0;
       })();
-      void stopping.then(resolve);
+      // Everything is cleaned up: a socket of an aborted check or a child still ending must not hold the exit.
+      void stopping.then((code) => {
+        resolve(code);
+        setImmediate(() => process.exit(code));
+      });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

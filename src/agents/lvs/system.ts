@@ -7,7 +7,7 @@ import * as ipvsadm from '../../ipvs/ipvsadm';
 import type { ServiceId } from '../../ipvs/service';
 import type { Family } from '../../net/address';
 import { type Announcement, announce, stopAnnouncing } from '../../net/announce';
-import { addAddress, deleteAddress, type InterfaceAddress, type LinkState, linkState, listAddresses } from '../../net/ip';
+import { type AddressChange, addAddress, changeAddresses, deleteAddress, type InterfaceAddress, type LinkState, linkState, listAddresses } from '../../net/ip';
 import { readSysctl, writeSysctl } from '../../net/sysctl';
 import { type Lifetime, setNodeAttribute } from '../../pacemaker/attributes';
 import { setPromotionScore } from '../../pacemaker/promotion';
@@ -43,6 +43,8 @@ export interface LvsSystem {
   addresses(family: Family): InterfaceAddress[];
   addAddress(dev: string, vip: string, prefix: number, family: Family): void;
   deleteAddress(dev: string, vip: string, prefix: number, family: Family): void;
+  /** Several changes in one ip process, in order, each tried: the failures with ip's messages. */
+  changeAddresses(vip: string, family: Family, changes: AddressChange[]): { change: AddressChange; error: string }[];
   link(dev: string): LinkState;
   readSysctl(key: string): string;
   writeSysctl(key: string, value: string): void;
@@ -88,6 +90,7 @@ export const liveSystem: LvsSystem = {
   addresses: listAddresses,
   addAddress,
   deleteAddress,
+  changeAddresses,
   link: linkState,
   readSysctl,
   writeSysctl,

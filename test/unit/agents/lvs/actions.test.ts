@@ -39,6 +39,18 @@ class FakeNode implements LvsSystem {
     this.calls.push(`del ${vip}/${prefix} ${dev}`);
     this.addrs = this.addrs.filter((a) => !(a.ifname === dev && a.address === vip && a.prefix === prefix));
   };
+  changeAddresses = (vip: string, _family: number, changes: { op: 'add' | 'del'; dev: string; prefix: number }[]) => {
+    this.calls.push(`batch ${changes.map((c) => `${c.op} ${vip}/${c.prefix} ${c.dev}`).join(', ')}`);
+    const failed: { change: (typeof changes)[number]; error: string }[] = [];
+    for (const c of changes) {
+      const has = this.addrs.some((a) => a.ifname === c.dev && a.address === vip && a.prefix === c.prefix);
+      if (c.op === 'add' && has) failed.push({ change: c, error: 'Error: ipv4: Address already assigned.' });
+      else if (c.op === 'del' && !has) failed.push({ change: c, error: 'Error: ipv4: Address not found.' });
+      else if (c.op === 'add') this.addrs.push({ ifname: c.dev, address: vip, prefix: c.prefix });
+      else this.addrs = this.addrs.filter((a) => !(a.ifname === c.dev && a.address === vip && a.prefix === c.prefix));
+    }
+    return failed;
+  };
   link = (dev: string) => ({ exists: dev === 'eth0', up: dev === 'eth0' && this.carrier, operstate: this.carrier ? 'up' : 'down, no carrier' });
   readSysctl = (key: string) => this.sysctls[key] ?? '0';
   writeSysctl = (key: string, value: string) => {
@@ -167,9 +179,9 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     await run(n, 'start');
     n.calls = [];
     assert.equal(await run(n, 'promote'), OCF.SUCCESS);
-    assert.deepEqual(n.calls.slice(0, 2), [`add ${VIP}/32 eth0`, 'arp']);
+    // One ip process moves it: lvsd never finds the VIP on lo beside the services it adds for the NIC.
+    assert.deepEqual(n.calls.slice(0, 2), [`batch add ${VIP}/32 eth0, del ${VIP}/32 lo`, 'arp']);
     assert.ok(!n.calls.some((c) => c.startsWith('score')), `promote changed the score: ${n.calls.join('; ')}`);
-    assert.ok(n.calls.indexOf(`del ${VIP}/32 lo`) > 1);
     assert.equal(n.calls.at(-1), 'vipwatch start');
     assert.deepEqual(where(n), ['eth0/32']);
     assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.RUNNING_PROMOTED);
@@ -184,6 +196,27 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.ok(!n.calls.some((c) => c.startsWith('score')), n.calls.join('; '));
     assert.ok(n.calls.includes('vipwatch stop'));
     assert.deepEqual(where(n), ['lo/32']);
+  });
+
+  it('demote: off the NIC and the VIP\'s services gone before the VIP goes on lo (never local on lo beside a service)', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    await run(n, 'promote');
+    const web = addressService('tcp', VIP, 80);
+    n.services.set(serviceKey(web), web);
+    n.calls = [];
+    assert.equal(await run(n, 'demote'), OCF.SUCCESS);
+    const i = (c: string) => n.calls.indexOf(c);
+    assert.ok(i(`del ${VIP}/32 eth0`) >= 0 && i(`del ${VIP}/32 eth0`) < i(`ipvs del ${serviceKey(web)}`), n.calls.join('; '));
+    assert.ok(i(`ipvs del ${serviceKey(web)}`) < i(`add ${VIP}/32 lo`), n.calls.join('; '));
+  });
+
+  it('a repeated promote (VIP already on the NIC, none on lo) succeeds and changes nothing', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    await run(n, 'promote');
+    assert.equal(await run(n, 'promote'), OCF.SUCCESS);
+    assert.deepEqual(where(n), ['eth0/32']);
   });
 
   it('a promoted monitor restarts a missing link watcher', async () => {
