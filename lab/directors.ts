@@ -20,7 +20,7 @@ import { recordFailover, pacemakerEvents, type Timeline } from './failover';
 import { cutLink, killNode } from './faults';
 import { describe as describeResult, type Kernel } from './kernel';
 import type { Load } from './load';
-import { crmMon, nodesIn, promotedNode, summary, type ClusterView } from './pacemaker';
+import { CRM_MON_POLL_MS, crmMon, nodesIn, promotedNode, summary, type ClusterView } from './pacemaker';
 import type { Sampler } from './sampler';
 import { defaultSpec, LAN, RING, Topology, type NodeSpec, type TopologySpec } from './topology';
 
@@ -178,7 +178,7 @@ export class Directors {
       const p = last ? promotedNode(last, options.id ?? 'lvs') : undefined;
       if (p !== undefined && p !== options.not) return p;
       if (Date.now() > until) throw new Error(`no promoted ${options.id ?? 'lvs'} instance${options.not ? ` other than ${options.not}` : ''} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
-      await sleep(500);
+      await sleep(CRM_MON_POLL_MS);
     }
   }
 
@@ -189,7 +189,7 @@ export class Directors {
     while (Date.now() < until) {
       last = await crmMon(this.topo, node);
       if (last && nodesIn(last, 'lvsd', 'Started').includes(node)) return;
-      await sleep(1000);
+      await sleep(CRM_MON_POLL_MS);
     }
     throw new Error(`lvsd not started on ${node} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
   }

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { outage, type Load, type Outage, type Sample } from './load';
 import { clockOffset, nodeByMac } from './observe';
-import { pacemakerLog } from './pacemaker';
+import { CRM_MON_POLL_MS, pacemakerLog } from './pacemaker';
 import { changes, type Sampler } from './sampler';
 import type { Topology } from './topology';
 
@@ -65,11 +65,11 @@ export async function recordFailover(topo: Topology, load: Load, spec: FailoverS
       promotedAt = Date.now() + offset;
       break;
     }
-    await sleep(250);
+    await sleep(CRM_MON_POLL_MS);
   }
   while (Date.now() < deadline) {
     if (outage(await load.samples(), faultAt).firstOkAfter !== undefined) break;
-    await sleep(250);
+    await sleep(1000);
   }
   if (promoted && spec.settle) await spec.settle(promoted).catch(() => undefined);
   const samples: Sample[] = await load.samples();

@@ -1,13 +1,13 @@
 // Faults a lab node can suffer, and its repair: death (every process killed, links down) and a
-// reboot, a link cut seen by the node's NIC as carrier loss (the switch-side veth down), a real
-// server's HTTP server stopping.
+// reboot, a link cut seen by the node's NIC as carrier loss (the switch-side veth down), a partition
+// with carrier (the switch-side veth off its bridge), a real server's HTTP server stopping.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startClusterDaemons } from './cluster';
 import { describe as describeResult } from './kernel';
 import { startEcho } from './echo';
 import { nodePids, vipOn } from './observe';
 import { allOnline, crmMon, summary } from './pacemaker';
-import type { Topology } from './topology';
+import { RING, type Topology } from './topology';
 
 async function setSwitchPort(topo: Topology, node: string, dev: 'eth0' | 'eth1', state: 'up' | 'down'): Promise<void> {
   const port = topo.switchPort(node, dev);
@@ -88,6 +88,31 @@ export async function cutLink(topo: Topology, node: string, dev: 'eth0' | 'eth1'
 /** The node's switch port comes up again; returns when (this process's clock). */
 export async function restoreLink(topo: Topology, node: string, dev: 'eth0' | 'eth1' = 'eth0'): Promise<number> {
   await setSwitchPort(topo, node, dev, 'up');
+  return Date.now();
+}
+
+/**
+ * A partition: the node's switch ports leave their bridges (its NICs keep carrier, as behind a
+ * failed switch uplink) so that nothing reaches it and it reaches nothing; every process keeps
+ * running. Returns when (this process's clock).
+ */
+export async function isolate(topo: Topology, node: string): Promise<number> {
+  for (const dev of nics(topo, node)) {
+    const port = topo.switchPort(node, dev);
+    const r = await topo.kernel.exec({ argv: ['ip', '-n', topo.switchNs, 'link', 'set', port, 'nomaster'] });
+    if (r.code !== 0) throw new Error(`cannot detach ${node}'s switch port ${port}: ${describeResult(r)}`);
+  }
+  return Date.now();
+}
+
+/** The partition heals: the node's switch ports back on their bridges. */
+export async function rejoin(topo: Topology, node: string): Promise<number> {
+  for (const dev of nics(topo, node)) {
+    const port = topo.switchPort(node, dev);
+    const bridge = dev === 'eth0' ? 'lan0' : RING.bridge;
+    const r = await topo.kernel.exec({ argv: ['ip', '-n', topo.switchNs, 'link', 'set', port, 'master', bridge] });
+    if (r.code !== 0) throw new Error(`cannot attach ${node}'s switch port ${port} to ${bridge}: ${describeResult(r)}`);
+  }
   return Date.now();
 }
 

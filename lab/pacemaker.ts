@@ -8,6 +8,12 @@ export type { ClusterResource, ClusterView };
 
 /** Time a crm_mon may take on a loaded lab kernel before the node counts as not answering. */
 const CRM_MON_TIMEOUT_MS = 60_000;
+/**
+ * Pause between two crm_mon polls. A crm_mon costs seconds of CPU in the one-CPU UML guest, the CPU
+ * pacemaker and the agents under test need: pollers leave it this much room (pacemaker's own log
+ * gives the exact times).
+ */
+export const CRM_MON_POLL_MS = 2000;
 export const PACEMAKER_LOG = '/var/log/pacemaker/pacemaker.log';
 
 /** `crm_mon -1 --output-as=xml` on a node, parsed; undefined when no cluster answers there. */

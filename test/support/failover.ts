@@ -73,7 +73,7 @@ export function failoverFile(options: DirectorOptions, loadOn: 'first VIP' | 'ev
 }
 
 /** Polls `probe` until it returns a value; fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, stepMs = 500): Promise<T> {
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, stepMs = 1000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

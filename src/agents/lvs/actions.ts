@@ -230,7 +230,7 @@ function addVip(a: Agent, state: LvsState, dev: string, prefix: number): void {
  * Promote's first step: the VIP onto the NIC and off lo in one ip process, so that lvsd, following
  * the VIP, never finds it on lo beside its services. Only the lo prefix this agent added is taken.
  */
-function moveToNic(a: Agent, state: LvsState): void {
+function moveToNic(a: Agent, state: LvsState): boolean {
   const { c } = a;
   state.added = { ...state.added, [c.nic]: c.prefix };
   a.sys.saveState(a.statePath, state);
@@ -241,11 +241,11 @@ function moveToNic(a: Agent, state: LvsState): void {
     if (f.change.op === 'del' && NOT_THERE.test(f.error)) continue;
     throw new OcfError(OCF.ERR_GENERIC, `ip ${f.change.op === 'add' ? 'adding' : 'deleting'} ${c.vip}/${f.change.prefix} ${f.change.op === 'add' ? 'to' : 'from'} ${f.change.dev}: ${f.error}`);
   }
-  if (changes.length > 1) {
-    const { lo: _gone, ...rest } = state.added;
-    state.added = rest;
-    a.sys.saveState(a.statePath, state);
-  }
+  if (changes.length === 1) return false;
+  const { lo: _gone, ...rest } = state.added;
+  state.added = rest;
+  a.sys.saveState(a.statePath, state);
+  return true;
 }
 
 /** Removes the VIP from `dev`, only with the prefixes this agent adds there. */
@@ -373,13 +373,14 @@ function toUnpromoted(ctx: OcfContext, sys: LvsSystem): OcfCode {
   return guarded(ctx.action, () => {
     const { c } = a;
     const before = load(a);
-    refuseForeign(a, observe(a, before));
+    const found = observe(a, before);
+    refuseForeign(a, found);
     const state = beginState(a, before);
     a.sys.stopVipWatch(a.watchPid);
     a.sys.stopAnnouncing(a.announcePid);
     // Off the NIC and its services gone before the VIP goes on lo: with the VIP local on lo and a
     // service for it, this node would balance again what the new director sends it (a loop).
-    const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
+    const { at } = found;
     removeVip(a, state, at, c.nic);
     cleanIpvs(a, ipvs);
     if (c.family === 4) setSysctls(a, HIDDEN_ARP);
@@ -414,15 +415,15 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
     throw new OcfError(OCF.ERR_GENERIC, `cannot promote: ${c.nic} has no link (${link.operstate})`);
   }
   const state = load(a) ?? { saved: {}, vip: c.vip, nic: c.nic };
-  guarded('promote', () => moveToNic(a, state));
+  const tookLo = guarded('promote', () => moveToNic(a, state));
   const sender = arpProgram(a);
   const announced = sender
     ? a.sys.announce({ ...sender, address: c.vip, family: c.family, prefix: c.prefix, dev: c.nic, count: c.arpCount, intervalMs: c.arpIntervalMs, mode: c.arpMode, pidFile: a.announcePid })
     : Promise.resolve(`no ${c.family === 6 ? 'send_ua' : 'ARP sender'} installed: VIP ${c.vip} not announced`);
   guarded('promote', () => {
     const full = beginState(a, state);
-    const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
-    removeVip(a, full, at, 'lo');
+    // Without a record of the lo prefix (a state from an older version), look for it.
+    if (!tookLo) removeVip(a, full, a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip)), 'lo');
     if (c.family === 4) restoreSysctls(a, full, Object.keys(HIDDEN_ARP));
     if (c.forwarding) setSysctls(a, { [forwardingKey(c)]: '1' });
     syncAnchor(a, ipvs, true);

@@ -1,0 +1,88 @@
+// npm test's runner, after the type check and the build: the unit and built-binary tests, then the
+// lab files in shards that run side by side, each its own mocha and so its own UML kernel (a UML
+// kernel uses one CPU). Every line is printed as it comes, prefixed by its shard; the last line is
+// the sum CI reads: "N passed, N failed".
+//   LVSKIT_LAB_SHARDS  shards for the lab files (default 2; 1 runs them in one mocha)
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = join(__dirname, '..');
+const SUMMARY = /^(\d+) passed, (\d+) failed/;
+
+// Minutes each lab file took in a full run on a 2-core machine (to balance the shards; a new file
+// counts 4). Rough is enough: greedy packing, longest first.
+const MINUTES: Record<string, number> = {
+  'failover.test.ts': 14,
+  'bootstrap.test.ts': 9,
+  'checks.test.ts': 8,
+  'db-checks.test.ts': 7,
+  'failover-dedicated.test.ts': 6,
+  'failover-corosync-net.test.ts': 6,
+  'failover-two-vips.test.ts': 6,
+  'lvsd-compat.test.ts': 6,
+  'lvs-agent.test.ts': 6,
+  'lvsd.test.ts': 5,
+  'lvsd-features.test.ts': 5,
+  'lvsd-config.test.ts': 3,
+  'realserver.test.ts': 2,
+  'ocf-tester.test.ts': 1,
+};
+
+interface Result {
+  passed: number;
+  failed: number;
+}
+
+function mocha(name: string, files: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), ...files], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let summary: Result | undefined;
+    const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
+      createInterface({ input: stream }).on('line', (line) => {
+        const m = SUMMARY.exec(line);
+        if (m) summary = { passed: Number(m[1]), failed: Number(m[2]) };
+        out.write(`[${name}] ${line}\n`);
+      });
+    };
+    relay(child.stdout, process.stdout);
+    relay(child.stderr, process.stderr);
+    child.on('close', (code) => {
+      // No summary: mocha broke before it could count.
+      if (!summary) process.stdout.write(`[${name}] mocha ended (${code}) without a summary: counted as one failure\n`);
+      resolve(summary ?? { passed: 0, failed: 1 });
+    });
+  });
+}
+
+/** Greedy: each file, longest first, to the shard with the least work so far. */
+function shard(files: string[], n: number): string[][] {
+  const shards = Array.from({ length: n }, () => ({ minutes: 0, files: [] as string[] }));
+  const weight = (f: string) => MINUTES[f.split('/').pop()!] ?? 4;
+  for (const f of [...files].sort((a, b) => weight(b) - weight(a) || a.localeCompare(b))) {
+    const s = shards.reduce((a, b) => (b.minutes < a.minutes ? b : a));
+    s.minutes += weight(f);
+    s.files.push(f);
+  }
+  return shards.filter((s) => s.files.length > 0).map((s) => s.files.sort());
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const results: Result[] = [await mocha('unit', ['test/unit/**/*.test.ts', 'test/dist/**/*.test.ts'])];
+  const lab = readdirSync(join(ROOT, 'test', 'lab')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/lab/${f}`);
+  const n = Math.max(1, Number.parseInt(process.env.LVSKIT_LAB_SHARDS ?? '2', 10) || 2);
+  const shards = shard(lab, n);
+  shards.forEach((files, i) => process.stdout.write(`[lab${i + 1}] ${files.join(' ')}\n`));
+  results.push(...(await Promise.all(shards.map((files, i) => mocha(`lab${i + 1}`, files)))));
+  const passed = results.reduce((s, r) => s + r.passed, 0);
+  const failed = results.reduce((s, r) => s + r.failed, 0);
+  process.stdout.write(`tests took ${((Date.now() - started) / 60_000).toFixed(1)} min\n`);
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+void main().then((code) => {
+  process.exitCode = code;
+});
