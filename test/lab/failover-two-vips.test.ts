@@ -1,6 +1,6 @@
 // Two VIPs promoted on different directors (lab/directors.ts, layout 'two-vips'): lvs for
-// 198.51.100.100 from `lvskit bootstrap --apply`, lvs2 for .101 created with pcs like it, kept on the
-// other director. Each director forwards one VIP and is a DR real server (VIP on lo, ARP hidden) for
+// 198.51.100.100 from `lvskit bootstrap --apply`, lvs2 for .101 added by a second run with both VIPs
+// and --placement spread, which promotes it on the other director. Each director forwards one VIP and is a DR real server (VIP on lo, ARP hidden) for
 // the other; r1 serves both. The client requests both VIPs every 100 ms; the sampler watches both
 // directors and who answers ARP for each VIP. A looping packet (a director balancing again what the
 // other sent it) shows as a timeout, or as IPVS connection entries for the same client connection
