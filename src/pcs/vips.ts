@@ -29,6 +29,9 @@ export interface Vip {
  */
 export const SPREAD_SCORE = -5;
 
+/** The lvs agent's promotion score (src/agents/lvs/actions.ts SCORE; a unit test holds them equal). */
+export const PROMOTION_SCORE = 10;
+
 export function lvsResourceId(index: number): string {
   return index === 0 ? 'lvs' : `lvs${index + 1}`;
 }
@@ -170,9 +173,9 @@ export function placementSteps(vips: Vip[], placement: Placement, v: Vocabulary)
       for (const e of earlier) {
         for (const x of promotedPairs(cib, c, clone(e))) {
           const s = scoreValue(x.attrs.score);
-          if (placement === 'together' ? s >= 0 : s <= 0 && s > -1_000_000) continue;
+          if (placement === 'together' ? s >= 0 : s <= 0 && s > -PROMOTION_SCORE) continue;
           const id = x.attrs.id ?? '';
-          const meaning = s > 0 ? 'puts them on one director' : s <= -1_000_000 ? 'never lets one director hold both' : 'keeps them apart';
+          const meaning = s > 0 ? 'puts them on one director' : s <= -PROMOTION_SCORE ? `leaves a lone director unable to hold both (it outweighs the promotion score ${PROMOTION_SCORE})` : 'keeps them apart';
           return { kind: 'conflict' as const, why: `colocation ${id} of the promoted ${c} and ${clone(e)} (score ${x.attrs.score ?? ''}) ${meaning}, against --placement ${placement}; remove it (pcs constraint remove ${id || 'ID'}) or give the placement the cluster was built with` };
         }
       }
@@ -182,7 +185,7 @@ export function placementSteps(vips: Vip[], placement: Placement, v: Vocabulary)
     const p = clone(primary);
     const wanted = (x: XmlElement) => {
       const s = scoreValue(x.attrs.score);
-      return placement === 'together' ? x.attrs.rsc === c && s >= 1_000_000 : s < 0 && s > -1_000_000;
+      return placement === 'together' ? x.attrs.rsc === c && s >= 1_000_000 : s < 0 && s > -PROMOTION_SCORE;
     };
     const together = placement === 'together';
     return {

@@ -10,7 +10,7 @@ import { Cib, type XmlElement } from '../../../src/pcs/cib';
 import type { Dialect } from '../../../src/pcs/dialect';
 import { parseOptions, type RawOptions } from '../../../src/pcs/options';
 import { buildPlan, resourceSteps, type Verdict } from '../../../src/pcs/plan';
-import { SPREAD_SCORE } from '../../../src/pcs/vips';
+import { PROMOTION_SCORE, SPREAD_SCORE } from '../../../src/pcs/vips';
 import { bootstrapIn, FakeSystem, fixture } from './helpers';
 
 const OK: RawOptions = { nodes: 'd1,d2', vip: '198.51.100.100' };
@@ -132,6 +132,7 @@ describe('pcs/vips: the plan of several VIPs', () => {
   });
 
   it('keeps a spread VIP promotable beside another: the score stays below the agent\'s promotion score', () => {
+    assert.equal(PROMOTION_SCORE, SCORE, 'the agent\'s promotion score');
     assert.ok(SCORE + SPREAD_SCORE > 0, `promotion score ${SCORE} + ${SPREAD_SCORE}`);
   });
 
@@ -163,12 +164,14 @@ describe('pcs/vips: is a VIP\'s step already done? (CIBs pcs 0.11.5 wrote)', () 
     const spread = { ...TWO_OPTS, syncInterface: undefined, placement: 'spread' };
     const xml = TWO.replace(/<nvpair [^>]*name="sync_interface"[^>]*\/>/, '');
     assert.match(conflict(xml, spread, 'lvs2-placement'), /colocation colocation-lvs2-clone-lvs-clone-INFINITY .* puts them on one director, against --placement spread/);
-    const never = FOUR.replace('score="-5"', 'score="-INFINITY"');
-    assert.match(conflict(never, FOUR_OPTS, 'lvs2-placement'), /\(score -INFINITY\) never lets one director hold both/);
+    for (const score of ['-INFINITY', '-1000', '-10']) {
+      const never = FOUR.replace('score="-5"', `score="${score}"`);
+      assert.match(conflict(never, FOUR_OPTS, 'lvs2-placement'), new RegExp(`\\(score ${score}\\) leaves a lone director unable to hold both \\(it outweighs the promotion score 10\\)`));
+    }
   });
 
-  it('takes any negative finite score for spread, and a positive finite one as no placement for together', () => {
-    assert.equal(verdicts(FOUR.replace('score="-5"', 'score="-200"'), FOUR_OPTS)['lvs2-placement'], 'done');
+  it('takes a negative score the promotion score outweighs as spread, and a positive finite one as no placement for together', () => {
+    assert.equal(verdicts(FOUR.replace('score="-5"', 'score="-9"'), FOUR_OPTS)['lvs2-placement'], 'done');
     assert.equal(verdicts(TWO.replace(/(with-rsc="lvs-clone" )score="INFINITY"/, '$1score="500"'), TWO_OPTS)['lvs2-placement'], 'todo');
   });
 
