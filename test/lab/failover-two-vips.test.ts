@@ -75,4 +75,25 @@ describe('two VIPs promoted on different directors, each a real server for the o
     assert.deepEqual(both.slice(0, 5), [], `no connection balanced by both directors (${both.length})`);
     await assertSampledInvariants(smp(), topo(), since());
   });
+
+  it('3. the director of the second VIP dies: the survivor holds both VIPs (spread keeps them apart only while it can), requests to both resume', async function () {
+    this.timeout(480_000);
+    const second = c().vips[1]!;
+    const dead = holder.get(second);
+    assert.ok(dead, 'the directors are known (the scenarios before passed)');
+    const survivor = c().directors.find((d) => d !== dead)!;
+    const t = await c().failover(f.load(second), 'kill', { vip: second, node: dead, sampler: smp() });
+    console.log(`      ${second}: ${dead} killed, ${SECOND_LVS} promoted on ${t.promoted ?? 'none'}, outage ${t.outage.ms ?? '?'} ms`);
+    assert.equal(t.promoted, survivor, `${SECOND_LVS} is promoted on ${survivor}: ${JSON.stringify(t)}`);
+    assert.ok(t.outage.ms !== undefined, `requests through ${second} resume`);
+    const view = await crmMon(topo(), survivor);
+    const t0 = await labNow(topo().kernel);
+    for (const vip of c().vips) {
+      assert.equal(view ? promotedNode(view, c().lvsOf(vip)) : undefined, survivor, `${c().lvsOf(vip)} (${vip}) promoted on ${survivor}: ${summary(view)}`);
+      assert.deepEqual(await vipOn(topo(), survivor, 'eth0', vip), [24], `${vip} on ${survivor}'s eth0`);
+      await until(`${survivor} to have ${vip}'s service`, 120_000, async () => ((await servicesFor(topo(), survivor, vip)).length > 0 ? true : undefined));
+      await until(`answers through ${vip} after the failover`, 60_000, async () => ((await f.load(vip).samples()).some((x) => x.at > t0 && x.ok) ? true : undefined));
+    }
+    await assertSampledInvariants(smp(), topo(), since());
+  });
 });
