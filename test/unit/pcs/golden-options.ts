@@ -17,3 +17,13 @@ export const GOLDEN_OPTIONS: RawOptions = {
 
 /** A real `pcs --version` of each dialect (Debian 10, 11, 12 and a 0.12 release). */
 export const GOLDEN_VERSIONS = { '0.9': '0.9.169', '0.10': '0.10.8', '0.11': '0.11.5', '0.12': '0.12.0' } as const;
+
+/** Several VIPs, both families, one on its own NIC, spread over the directors: golden/vips-*.txt. */
+export const GOLDEN_VIPS_OPTIONS: RawOptions = {
+  nodes: 'd1,d2,d3',
+  name: 'web',
+  vip: ['198.51.100.100', '2001:db8::100/64', '203.0.113.100/24@eth1'],
+  vipPrefix: '24',
+  placement: 'spread',
+  stonith: false,
+};
