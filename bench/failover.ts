@@ -642,7 +642,7 @@ function report(results: FaultResult[], bound: number | undefined): Report {
   };
 }
 
-function doc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; ldirectord: string; bootstrap: string; pcs: string[][] }, bound: string): string {
+function doc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; keepalivedLayout: Layout; ldirectord: string; bootstrap: string; pcs: string[][] }, bound: string): string {
   const factRows = STACKS.flatMap((k) => Object.entries(facts[k] ?? {}).map(([name, v]) => [STACK_LABEL[k], name, v]));
   return `# Benchmark: failover outage, lvskit against IPaddr2 + ldirectord and keepalived
 
@@ -772,8 +772,8 @@ again the packets the director forwards to it. That sysctl acts only while a bac
 which \`lvs_sync_daemon … VI_1\` starts in BACKUP state; it runs on \`lo\` so that its multicast stays
 off the lab LAN (the benchmark's connections are new ones: connection sync would not change them).
 VRRP adverts go by unicast to the other director (only TEST-NET addresses on the LAN). Equal
-priorities and \`nopreempt\`: no preemption, as with lvskit. The file on d1 in the seeds' layout (with
-dedicated directors the virtual server on port 80 lists only r1 and r2):
+priorities and \`nopreempt\`: no preemption, as with lvskit. The file on d1 in the ${configs.keepalivedLayout}
+layout (in the other, the virtual server on port 80 lists that layout's real servers):
 
 \`\`\`
 ${configs.keepalived}\`\`\`
@@ -804,7 +804,8 @@ export async function benchFailover(): Promise<void> {
 
   const results: FaultResult[] = [];
   const facts = {} as Record<StackKey, Record<string, string>>;
-  const configs = { keepalived: '', ldirectord: '', bootstrap: '', pcs: [] as string[][] };
+  const configs = { keepalived: '', keepalivedLayout: 'seeds' as Layout, ldirectord: '', bootstrap: '', pcs: [] as string[][] };
+  let failure: unknown;
   try {
     kernel = await openKernel('uml');
     info['lab kernel'] = `uml ${(await kernel.exec({ argv: ['uname', '-r'] })).stdout.trim()}`;
@@ -815,7 +816,7 @@ export async function benchFailover(): Promise<void> {
         say(`round ${round}/${ROUNDS}: building ${STACK_LABEL[key]}, ${LAYOUT_LABEL[layout]}`);
         if (key === 'lvskit') {
           const s = await lvskitStack(kernel, layout);
-          if (layout === 'seeds') configs.bootstrap = s.bootstrap;
+          configs.bootstrap ||= s.bootstrap;
           current = s;
         } else {
           current = key === 'ipaddr2' ? await ipaddr2Stack(kernel, layout) : await keepalivedStack(kernel, layout);
@@ -827,8 +828,8 @@ export async function benchFailover(): Promise<void> {
           await repair(stack, r);
         }
         facts[key] ??= await stack.facts();
-        if (key === 'keepalived' && layout === 'seeds') configs.keepalived = keepalivedConfig(stack.topo, 'd1');
-        if (key === 'ipaddr2' && layout === 'seeds') {
+        if (key === 'keepalived' && !configs.keepalived) [configs.keepalived, configs.keepalivedLayout] = [keepalivedConfig(stack.topo, 'd1'), layout];
+        if (key === 'ipaddr2' && configs.pcs.length === 0) {
           configs.ldirectord = ldirectordConfig(stack.topo);
           configs.pcs = IPADDR2_PCS(stack.topo.spec.vip, stack.topo.spec.prefixLength);
         }
@@ -838,8 +839,7 @@ export async function benchFailover(): Promise<void> {
       }
     }
   } catch (err) {
-    if (results.length > 0) console.log(`${report(results, undefined).events}\n`);
-    throw err;
+    failure = err;
   } finally {
     await cleanup();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
@@ -847,14 +847,17 @@ export async function benchFailover(): Promise<void> {
 
   info['load average at end'] = loadAverage();
   info['duration'] = `${fmt((Date.now() - t0) / 60_000, 1)} min`;
+  // A run that stopped early still reports the faults it measured, marked as such.
+  if (failure !== undefined) info['INCOMPLETE RUN'] = `stopped after ${results.length} fault(s): ${(failure instanceof Error ? failure.message : String(failure)).split('\n')[0]}`;
   const lv = facts.lvskit ?? {};
   const token = Number(lv['corosync token (ms)']);
   const monitor = Number(lv['lvs monitor interval (Promoted) (ms)']);
   const bound = Number.isFinite(token) && Number.isFinite(monitor) ? token + monitor : undefined;
   const boundText = bound === undefined ? 'token timeout + one monitor interval (not read)' : `token timeout + one monitor interval of the promoted instance (${token} + ${monitor} = ${bound} ms)`;
   const r = report(results, bound);
-  writeFileSync(DOC, doc(info, facts, r, configs, boundText));
+  if (results.length > 0) writeFileSync(DOC, doc(info, facts, r, configs, boundText));
   console.log(`${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${r.summary}\n\n${r.targets}\n\n${r.events}\n`);
   console.log(r.missed.length === 0 ? 'failover: every target met' : `failover: TARGET MISSED (not a failure of the build):\n  ${r.missed.join('\n  ')}`);
-  console.log(`failover: written to ${DOC}`);
+  if (results.length > 0) console.log(`failover: written to ${DOC}`);
+  if (failure !== undefined) throw failure;
 }
