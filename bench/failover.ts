@@ -20,7 +20,7 @@ import { ECHO_PORT } from '../lab/echo';
 import { cutLink, killNode, restoreLink, reviveNode } from '../lab/faults';
 import { outage, startLoad, type Load } from '../lab/load';
 import { clockOffset, ipvsTable, vipOn, vipOnNic } from '../lab/observe';
-import { allOnline, crmMon, pacemakerLog, summary } from '../lab/pacemaker';
+import { allOnline, CRM_MON_POLL_MS, crmMon, pacemakerLog, summary } from '../lab/pacemaker';
 import { SAMPLE_INTERVAL_MS, startSampler, type Sampler } from '../lab/sampler';
 import { fmt, loadAverage, machine, stats as measured, table } from './measure';
 
@@ -392,7 +392,8 @@ async function steady(stack: Stack): Promise<{ director: string; standby: string
     const r = await probe().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
     if (typeof r !== 'string') return r;
     if (Date.now() > until) throw new Error(`${stack.key}: not ready for a fault after ${STEADY_TIMEOUT_MS / 1000} s: ${r}`);
-    await sleep(1000);
+    // Each probe runs crm_mon on the pacemaker stacks: the lab's pace, not faster (it costs the guest's CPU).
+    await sleep(CRM_MON_POLL_MS);
   }
 }
 
