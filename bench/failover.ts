@@ -800,13 +800,33 @@ export async function benchFailover(): Promise<void> {
     await kernel?.close();
     kernel = undefined;
   };
-  const onSignal = (sig: NodeJS.Signals) => void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-
   const results: FaultResult[] = [];
   const facts = {} as Record<StackKey, Record<string, string>>;
   const configs = { keepalived: '', keepalivedLayout: 'seeds' as Layout, ldirectord: '', bootstrap: '', pcs: [] as string[][] };
   let failure: unknown;
+  /** Prints the report and writes the doc from the faults measured so far (a run that stopped early is marked as such). */
+  const finish = (stoppedBy: unknown) => {
+    info['load average at end'] = loadAverage();
+    info['duration'] = `${fmt((Date.now() - t0) / 60_000, 1)} min`;
+    // A run that stopped early still reports the faults it measured, marked as such.
+    if (stoppedBy !== undefined) info['INCOMPLETE RUN'] = `stopped after ${results.length} fault(s): ${(stoppedBy instanceof Error ? stoppedBy.message : String(stoppedBy)).split('\n')[0]}`;
+    const lv = facts.lvskit ?? {};
+    const token = Number(lv['corosync token (ms)']);
+    const monitor = Number(lv['lvs monitor interval (Promoted) (ms)']);
+    const bound = Number.isFinite(token) && Number.isFinite(monitor) ? token + monitor : undefined;
+    const boundText = bound === undefined ? 'token timeout + one monitor interval (not read)' : `token timeout + one monitor interval of the promoted instance (${token} + ${monitor} = ${bound} ms)`;
+    const r = report(results, bound);
+    if (results.length > 0) writeFileSync(DOC, doc(info, facts, r, configs, boundText));
+    console.log(`${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${r.summary}\n\n${r.targets}\n\n${r.events}\n`);
+    console.log(r.missed.length === 0 ? 'failover: every target met' : `failover: TARGET MISSED (not a failure of the build):\n  ${r.missed.join('\n  ')}`);
+    if (results.length > 0) console.log(`failover: written to ${DOC}`);
+  };
+  // Stopped from outside (a time limit): the faults measured so far still make a (marked) report.
+  const onSignal = (sig: NodeJS.Signals) => {
+    finish(new Error(`stopped by ${sig}`));
+    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     kernel = await openKernel('uml');
     info['lab kernel'] = `uml ${(await kernel.exec({ argv: ['uname', '-r'] })).stdout.trim()}`;
@@ -846,19 +866,6 @@ export async function benchFailover(): Promise<void> {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 
-  info['load average at end'] = loadAverage();
-  info['duration'] = `${fmt((Date.now() - t0) / 60_000, 1)} min`;
-  // A run that stopped early still reports the faults it measured, marked as such.
-  if (failure !== undefined) info['INCOMPLETE RUN'] = `stopped after ${results.length} fault(s): ${(failure instanceof Error ? failure.message : String(failure)).split('\n')[0]}`;
-  const lv = facts.lvskit ?? {};
-  const token = Number(lv['corosync token (ms)']);
-  const monitor = Number(lv['lvs monitor interval (Promoted) (ms)']);
-  const bound = Number.isFinite(token) && Number.isFinite(monitor) ? token + monitor : undefined;
-  const boundText = bound === undefined ? 'token timeout + one monitor interval (not read)' : `token timeout + one monitor interval of the promoted instance (${token} + ${monitor} = ${bound} ms)`;
-  const r = report(results, bound);
-  if (results.length > 0) writeFileSync(DOC, doc(info, facts, r, configs, boundText));
-  console.log(`${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${r.summary}\n\n${r.targets}\n\n${r.events}\n`);
-  console.log(r.missed.length === 0 ? 'failover: every target met' : `failover: TARGET MISSED (not a failure of the build):\n  ${r.missed.join('\n  ')}`);
-  if (results.length > 0) console.log(`failover: written to ${DOC}`);
+  finish(failure);
   if (failure !== undefined) throw failure;
 }
