@@ -29,7 +29,12 @@ export function renderStatus(view: StatusView): string {
   out.push('Director');
   if (v.directors.length === 0) out.push('  no lvs instance has run on this node');
   for (const d of v.directors) {
-    const where = d.role === 'promoted' ? `on ${d.nic}, answering ARP` : d.role === 'unpromoted' ? 'on lo, ARP hidden (serving as a real server)' : 'not configured';
+    // IPv6 has no ARP: a VIP on lo is never advertised (neighbour discovery answers only for the receiving interface).
+    const v6 = d.vip.includes(':');
+    const where =
+      d.role === 'promoted' ? `on ${d.nic}, answering ${v6 ? 'neighbour solicitations' : 'ARP'}`
+      : d.role === 'unpromoted' ? `on lo, ${v6 ? 'not advertised' : 'ARP hidden'} (serving as a real server)`
+      : 'not configured';
     out.push(`  ${d.instance}: ${d.role.toUpperCase()}  VIP ${d.vip} ${where}`);
     if (d.duplicate) {
       const who = d.duplicate.peers?.length ? `cluster director ${d.duplicate.peers.join(', ')}` : 'a host that is not a cluster director';
