@@ -4,6 +4,7 @@
 // the table every ~50 ms while it injects faults), so that the host's round trips do not blur times.
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe as describeResult, type ExecResult, type Topology } from '../../lab';
 import { waitFor, writeFile } from './lvs-agent';
 
@@ -235,6 +236,24 @@ export async function startTool(started: Started, node: string, args: string[], 
 /** `ipvsadm -S -n` lines, sorted (ipvsadm's own order depends on the kernel's hash table). */
 export async function table(topo: Topology, node = DIRECTOR): Promise<string[]> {
   return normalise(await topo.run(node, ['ipvsadm', '-S', '-n']));
+}
+
+/** The sorted table once it has stopped changing for quietMs (and is not empty): what a checker settles on. */
+export async function settled(topo: Topology, who: string, quietMs: number, timeoutMs: number): Promise<string[]> {
+  const end = Date.now() + timeoutMs;
+  let last: string[] = [];
+  let since = Date.now();
+  for (;;) {
+    const now = await table(topo);
+    if (now.join('\n') !== last.join('\n')) {
+      last = now;
+      since = Date.now();
+    } else if (now.length > 0 && Date.now() - since >= quietMs) {
+      return now;
+    }
+    if (Date.now() > end) throw new Error(`the table under ${who} did not settle within ${timeoutMs / 1000} s; last:\n${now.join('\n')}`);
+    await sleep(300);
+  }
 }
 
 export function normalise(saved: string): string[] {
