@@ -8,6 +8,8 @@ import { defaultSpec, Topology } from '../../lab';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
 import { addIpv6, addr6On, captureNa, ip6, ndiscAnswers, neighbour, VIP6, vip6On } from '../support/ipv6';
 import {
+  assertReason,
+  type BadInput,
   ARP_SYSCTLS,
   expectRc,
   ipvsSaved,
@@ -375,14 +377,6 @@ describe('lvskit status with two lvs instances on one director, IPv4 and IPv6', 
   });
 });
 
-interface BadInput {
-  what: string;
-  action?: string;
-  call: Call;
-  rc: number;
-  reason?: string[];
-}
-
 const BAD_INPUT: BadInput[] = [
   { what: 'vip_prefix 129 with an IPv6 VIP', call: v6({ params: { vip_prefix: '129' } }), rc: OCF.ERR_CONFIGURED, reason: ['vip_prefix', '129', '128'] },
   { what: 'vip_prefix 0 with an IPv6 VIP', call: v6({ params: { vip_prefix: '0' } }), rc: OCF.ERR_CONFIGURED, reason: ['vip_prefix', '0'] },
@@ -417,10 +411,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: bad input changes nothing', functi
       const t = topo();
       const before = await snapshot6(t, 'd1');
       const r = await expectRc(t, 'd1', action, c.rc, c.call);
-      if (c.reason) {
-        const lines = r.stderr.split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
-        assert.ok(lines.some((l) => c.reason!.every((w) => l.includes(w))), `an ocf-exit-reason: line naming ${c.reason.join(', ')}; stderr:\n${r.stderr}`);
-      }
+      if (c.reason) assertReason(r.stderr, c.reason, `${action} with ${c.what}`);
       assert.deepEqual(await snapshot6(t, 'd1'), before, `${action} with ${c.what} changed the system`);
       assert.deepEqual(await sysctls(t, 'd1', ARP_SYSCTLS), FOUND);
     });

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { defaultSpec, Topology } from '../../lab';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
 import {
+  assertReason,
+  type BadInput,
   AGENT,
   ARP_SYSCTLS,
   expectRc,
@@ -484,15 +486,6 @@ describe('ocf:heartbeat:lvs: IPVS table and sync daemons', function () {
   });
 });
 
-interface BadInput {
-  what: string;
-  action?: string;
-  call: Call;
-  rc: number;
-  /** Words the ocf-exit-reason line must contain (the parameter and its value). */
-  reason?: string[];
-}
-
 const BAD_INPUT: BadInput[] = [
   { what: 'no vip', call: { params: { vip: null } }, rc: OCF.ERR_CONFIGURED, reason: ['vip'] },
   { what: 'vip 300.1.1.1', call: { params: { vip: '300.1.1.1' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', '300.1.1.1'] },
@@ -521,13 +514,6 @@ const BAD_INPUT: BadInput[] = [
   { what: 'vip 300.1.1.1 to validate-all', action: 'validate-all', call: { params: { vip: '300.1.1.1' } }, rc: OCF.ERR_CONFIGURED, reason: ['vip', '300.1.1.1'] },
 ];
 
-function assertReason(stderr: string, words: string[], context: string): void {
-  const lines = stderr.split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
-  assert.ok(
-    lines.some((l) => words.every((w) => l.includes(w))),
-    `${context}: expected an ocf-exit-reason: line naming ${words.map((w) => `'${w}'`).join(' and ')}; stderr:\n${stderr}`,
-  );
-}
 
 describe('ocf:heartbeat:lvs: bad input changes nothing', function () {
   const topo = useTopology(1);

@@ -3,19 +3,11 @@
 // address of the interface it arrived on), nobody answering for the VIP on the wire, DR traffic
 // served, exact restore, IPv4 and IPv6 VIPs side by side, and bad input refused with nothing changed.
 import assert from 'node:assert/strict';
-import { defaultSpec, type ExecResult, Topology } from '../../lab';
+import { defaultSpec, Topology } from '../../lab';
 import { addIpv6, addr6On, curl6, ip6, ndiscAnswers, startServer6, VIP6, vip6On } from '../support/ipv6';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
+import { FOUND, realserverCli } from '../support/realserver';
 import { ARP_SYSCTLS, HIDDEN, setSysctls, show, sysctls, VIP, vipOn } from '../support/lvs-agent';
-
-const STATE = '/run/lvskit/realserver.json';
-// Found before up; an IPv6 VIP must leave them exactly so.
-const FOUND: Record<string, string> = {
-  'net.ipv4.conf.all.arp_ignore': '0',
-  'net.ipv4.conf.all.arp_announce': '1',
-  'net.ipv4.conf.lo.arp_ignore': '3',
-  'net.ipv4.conf.lo.arp_announce': '1',
-};
 
 describe('lvskit realserver with an IPv6 VIP (lab real server r1)', function () {
   // A realserver call takes seconds in a busy UML lab; some tests make a dozen.
@@ -25,13 +17,7 @@ describe('lvskit realserver with an IPv6 VIP (lab real server r1)', function () 
     if (!topo) throw new Error('no topology (before() failed)');
     return topo;
   };
-  const rs = (...args: string[]): Promise<ExecResult> => t().exec('r1', [t().spec.binary, 'realserver', ...args]);
-  const expect = async (code: number, ...args: string[]): Promise<ExecResult> => {
-    const r = await rs(...args);
-    assert.equal(r.code, code, `realserver ${args.join(' ')}: expected exit ${code}\n${show(r)}`);
-    return r;
-  };
-  const stateFile = async () => (await t().exec('r1', ['cat', STATE])).stdout;
+  const { rs, expect, stateFile } = realserverCli(t);
 
   /** Everything realserver may touch on r1: addresses of both families, the IPv4 ARP and every IPv6 sysctl, /run. */
   const snapshot = async () => ({

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { defaultSpec, Topology } from '../../lab';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
-import { addIpv6, ip6, neighbour, startChat, startServer6, VIP6, vip6On, type ChatLine } from '../support/ipv6';
+import type { ChatLine } from '../../lab/echo';
+import { addIpv6, ip6, neighbour, startChat, startServer6, VIP6, vip6On } from '../support/ipv6';
 import { expectRc, lvs, OCF, reset, setLink, waitFor, type Call } from '../support/lvs-agent';
 import { checkerArgv, Started, table, writeConfig } from '../support/lvsd';
 

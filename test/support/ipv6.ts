@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe as describeResult, type ExecResult, type Topology } from '../../lab';
+import { type Chat, type ChatLine, parseChatLog } from '../../lab/echo';
 import { waitFor } from './lvs-agent';
 
 export const VIP6 = '2001:db8::100';
@@ -260,23 +261,8 @@ try:
         log.write("%d echo %d %d %s\n" % (t0 * 1000, n, (time.time() - t0) * 1000, line.split(":")[0]))
         time.sleep(interval)
 except Exception as e:
-    log.write("%d error 0 %s: %s\n" % (time.time() * 1000, type(e).__name__, e))
+    log.write("%d error %s: %s\n" % (time.time() * 1000, type(e).__name__, e))
 `;
-
-export interface ChatLine {
-  /** Lab clock, ms: the line was sent (echo), the connection made, the error seen. */
-  at: number;
-  kind: 'connected' | 'echo' | 'error';
-  /** echo: sequence number; connected: the client's port. */
-  n: number;
-  /** echo: round trip in ms and the server that answered; error: what happened. */
-  detail: string;
-}
-
-export interface Chat {
-  lines(): Promise<ChatLine[]>;
-  stop(): Promise<void>;
-}
 
 /** Opens the long-lived connection from `node` to [address]:port; returns once the first echo is back. */
 export async function startChat(topo: Topology, node: string, address: string, port: number, intervalMs = 200): Promise<Chat> {
@@ -286,12 +272,7 @@ export async function startChat(topo: Topology, node: string, address: string, p
   const stopFile = join(dir, `chat6-${stamp}.stop`);
   const r = await topo.exec(node, ['python3', '-c', CHAT, address, String(port), String(intervalMs / 1000), stopFile, out], { detach: true, log: `${out}.stderr` });
   assert.equal(r.error, undefined, describeResult(r));
-  const lines = async (): Promise<ChatLine[]> =>
-    (await topo.exec(node, ['cat', out])).stdout
-      .split('\n')
-      .map((l) => /^(\d+) (connected|echo|error) (\d+) ?(.*)$/.exec(l))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => ({ at: Number(m[1]), kind: m[2] as ChatLine['kind'], n: Number(m[3]), detail: m[4] ?? '' }));
+  const lines = async (): Promise<ChatLine[]> => parseChatLog((await topo.exec(node, ['cat', out])).stdout);
   await waitFor(`the first echo of the connection to [${address}]:${port}`, async () => {
     const l = await lines();
     const err = l.find((x) => x.kind === 'error');

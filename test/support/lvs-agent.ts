@@ -192,3 +192,22 @@ export async function writeFile(topo: Topology, path: string, content: string, m
     assert.equal(r.code, 0, show(r));
   }
 }
+
+/** A call the agent must refuse (or, for stop, accept) without changing anything. */
+export interface BadInput {
+  what: string;
+  action?: string;
+  call: Call;
+  rc: number;
+  /** Words the ocf-exit-reason line must contain (the parameter and its value). */
+  reason?: string[];
+}
+
+/** One ocf-exit-reason: line in stderr names every word (the parameter and its value). */
+export function assertReason(stderr: string, words: string[], context: string): void {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
+  assert.ok(
+    lines.some((l) => words.every((w) => l.includes(w))),
+    `${context}: expected an ocf-exit-reason: line naming ${words.map((w) => `'${w}'`).join(' and ')}; stderr:\n${stderr}`,
+  );
+}
