@@ -42,11 +42,14 @@ export function whereIs(address: string, family: Family): InterfaceAddress[] {
   return listAddresses(family).filter((a) => sameAddress(a.address, address));
 }
 
-function addressArgs(op: 'add' | 'del', dev: string, address: string, prefix: number, family: Family): string[] {
+/** ip(8)'s words after `ip -4|-6` to add or delete one address. */
+export function addressArgs(op: 'add' | 'del', dev: string, address: string, prefix: number, family: Family): string[] {
   const args = ['addr', op, `${address}/${prefix}`, 'dev', dev];
   if (op === 'del') return args;
-  // IPv6: no duplicate address detection, so the VIP is usable at once (as IPaddr2's nodad).
-  if (family === 6) args.push('nodad');
+  // IPv6: no duplicate address detection, so the VIP is usable at once (as IPaddr2's nodad); and
+  // deprecated, so never a source address: the longest-prefix rule would otherwise pick a /128 VIP
+  // for every neighbour in its /64, and a DR real server holding the VIP on lo answers itself.
+  if (family === 6) args.push('nodad', 'preferred_lft', '0');
   else if (prefix < 31) args.splice(3, 0, 'brd', '+');
   return args;
 }
