@@ -43,8 +43,8 @@ describe('lvsd with IPv6 virtual services (lab)', function () {
     await startServer6(topo, 'r2', 'http', 80);
   });
   beforeEach(async function () {
-    // The director holds the VIPs on eth0, as a promoted director does (lvsd forwards only held VIPs).
-    await t().run(DIRECTOR, ['ip', '-6', 'addr', 'replace', `${VIP6}/128`, 'dev', 'eth0', 'nodad']);
+    // The director holds the VIPs on eth0 as promote puts them there (IPv6: no DAD, deprecated: never a source address).
+    await t().run(DIRECTOR, ['ip', '-6', 'addr', 'replace', `${VIP6}/128`, 'dev', 'eth0', 'nodad', 'preferred_lft', '0']);
     await t().run(DIRECTOR, ['ip', 'addr', 'replace', `${VIP}/32`, 'dev', 'eth0']);
   });
   afterEach(async function () {
@@ -127,8 +127,9 @@ describe('lvsd with IPv6 virtual services (lab)', function () {
       `-A -t ${VIP}:80 -s wrr`, `-a -t ${VIP}:80 -r ${t().node('r1').ip}:80 -g -w 1`,
     ].sort();
     let now: string[] = [];
-    await waitFor('the IPv6 table to be as the checks say', async () => (now = await table(t())).join('\n') === want.join('\n'), 30_000, 300).catch((err: Error) => {
-      throw new Error(`${err.message}\nwant:\n${want.join('\n')}\nhave:\n${now.join('\n')}`);
+    await waitFor('the IPv6 table to be as the checks say', async () => (now = await table(t())).join('\n') === want.join('\n'), 30_000, 300).catch(async (err: Error) => {
+      const checks = (await readStatus(t(), cfg)).virtuals.flatMap((v) => v.reals.map((r) => `${v.virtual} ${r.real}: ${JSON.stringify(r.lastCheck)}`));
+      throw new Error(`${err.message}\nwant:\n${want.join('\n')}\nhave:\n${now.join('\n')}\nlvsd's checks:\n${checks.join('\n')}`);
     });
     // What each check said, as lvsd reports it: r2's failures are the real reason, not a parse error.
     const st = await readStatus(t(), cfg);
@@ -195,7 +196,7 @@ describe('lvsd with IPv6 virtual services (lab)', function () {
       const standby = async () => ((await readStatus(t(), cfg)).virtuals as Array<{ virtual: string; active?: boolean }>).filter((v) => v.virtual.includes(VIP6)).map((v) => v.active);
       await waitFor('status: every IPv6 virtual on standby', async () => JSON.stringify(await standby()) === JSON.stringify(Array(7).fill(false)), 10_000, 200);
       await t().run(DIRECTOR, ['ip', '-6', 'addr', 'del', `${VIP6}/128`, 'dev', 'lo']);
-      await t().run(DIRECTOR, ['ip', '-6', 'addr', 'add', `${VIP6}/128`, 'dev', 'eth0', 'nodad']);
+      await t().run(DIRECTOR, ['ip', '-6', 'addr', 'add', `${VIP6}/128`, 'dev', 'eth0', 'nodad', 'preferred_lft', '0']);
       await waitFor('the IPv6 services back with the VIP on eth0', async () => (await v6Services()) === 7, 10_000, 100);
       // Their reals come back with the health already known: r1 and r2 in :80 at once.
       assert.equal((await table(t())).filter((l) => l.startsWith(`-a ${svc(80)} `)).length, 2);
@@ -252,7 +253,10 @@ describe('lvsd with IPv6 virtual services (lab)', function () {
     ));
     const dir = t().node(DIRECTOR).dir;
     const ld = await started.start(DIRECTOR, ['/usr/sbin/ldirectord', '-d', cfg, 'start'], join(dir, 'debian-ldirectord6.log'));
-    const theirs = await settled(t(), 'Debian ldirectord', 8000, 150_000);
+    const theirs = await settled(t(), 'Debian ldirectord', 8000, 150_000).catch(async (err: Error) => {
+      const log = (await t().exec(DIRECTOR, ['tail', '-n', '60', join(dir, 'debian-ldirectord6.log')])).stdout;
+      throw new Error(`${err.message}\nits log:\n${log}`);
+    });
     await t().exec(DIRECTOR, ['kill', '-TERM', String(ld)]);
     await waitGone(t(), ld, 60_000);
     assert.deepEqual(await table(t()), [], 'Debian ldirectord with cleanstop=yes leaves nothing');

@@ -72,6 +72,8 @@ describe('IPVS connection sync for IPv6 connections across a failover (lab)', fu
     for (const d of DIRECTORS) await started.start(d, checkerArgv(t(), cfg), join(t().node(d).dir, `sync6-lvsd-${Date.now()}.log`));
     const svc = `-A -t [${VIP6}]:${PORT} -s rr`;
     await waitFor('r1 in d1’s table', async () => (await table(t(), 'd1')).some((l) => l.startsWith(`-a -t [${VIP6}]:${PORT} -r`)), 30_000, 200);
+    // lvsd's check reached r1, which holds the VIP on lo: the director's own packets do not leave from the VIP.
+    assert.doesNotMatch(await t().run('d1', ['ip', '-6', 'route', 'get', ip6(t(), 'r1')]), new RegExp(`src ${VIP6} `), 'the VIP is not the director’s source address');
     assert.ok(!(await table(t(), 'd2')).includes(svc), 'the standby has no service for the VIP');
     const chat = await startChat(t(), 'client', VIP6, PORT);
     const port = (await chat.lines()).find((x) => x.kind === 'connected')!.n;
