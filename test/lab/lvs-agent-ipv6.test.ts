@@ -4,8 +4,8 @@
 // /proc/sys, ipvsadm, who answers a neighbour solicitation (ndisc6), the neighbour advertisements
 // the client receives and its neighbour cache.
 import assert from 'node:assert/strict';
-import { defaultSpec, Topology } from '../../lab';
-import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
+import type { Topology } from '../../lab';
+import { useTopology } from '../support/lab';
 import { addIpv6, addr6On, captureNa, ip6, ndiscAnswers, neighbour, VIP6, vip6On } from '../support/ipv6';
 import {
   refusesEach,
@@ -56,25 +56,8 @@ async function snapshot6(t: Topology, node: string): Promise<Record<string, unkn
   return { ...(await snapshot(t, node)), fwd6: await sysctls(t, node, [FWD6]) };
 }
 
-function useTopology(directors: number, reals = 0): () => Topology {
-  let topo: Topology | undefined;
-  before(async function () {
-    this.timeout(BOOT_TIMEOUT_MS);
-    topo = await Topology.create(await labKernel(), defaultSpec(directors, reals));
-    await addIpv6(topo);
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await topo?.destroy();
-  });
-  return () => {
-    if (!topo) throw new Error('no topology (before() failed)');
-    return topo;
-  };
-}
-
 describe('ocf:heartbeat:lvs with an IPv6 VIP: roles on the system', function () {
-  const topo = useTopology(1);
+  const topo = useTopology(1, 0, addIpv6);
   beforeEach(async function () {
     this.timeout(30_000);
     await reset6(topo(), 'd1');
@@ -196,7 +179,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: roles on the system', function () 
 });
 
 describe('ocf:heartbeat:lvs with an IPv6 VIP: unsolicited neighbour advertisements at promote', function () {
-  const topo = useTopology(2);
+  const topo = useTopology(2, 0, addIpv6);
   beforeEach(async function () {
     this.timeout(30_000);
     for (const d of ['d1', 'd2']) await reset6(topo(), d);
@@ -245,7 +228,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: unsolicited neighbour advertisemen
 });
 
 describe('ocf:heartbeat:lvs with an IPv6 VIP: duplicate VIP detection (ndisc6)', function () {
-  const topo = useTopology(2);
+  const topo = useTopology(2, 0, addIpv6);
 
   it('reports another host answering neighbour solicitations for its VIP, in its state and lvskit status, and says when it is gone', async function () {
     this.timeout(180_000);
@@ -295,7 +278,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: duplicate VIP detection (ndisc6)',
 });
 
 describe('ocf:heartbeat:lvs with an IPv6 VIP: IPVS table and sync daemons', function () {
-  const topo = useTopology(1, 1);
+  const topo = useTopology(1, 1, addIpv6);
   const V6_SERVICES = () => [`-A -t [${VIP6}]:80 -s rr`, `-a -t [${VIP6}]:80 -r [${ip6(topo(), 'r1')}]:80 -g -w 1`, `-A -u [${VIP6}]:53 -s rr`];
   const OTHERS = [`-A -t ${VIP}:80 -s rr`, '-A -t [2001:db8::200]:80 -s rr'];
 
@@ -341,7 +324,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: IPVS table and sync daemons', func
 });
 
 describe('lvskit status with two lvs instances on one director, IPv4 and IPv6', function () {
-  const topo = useTopology(1);
+  const topo = useTopology(1, 0, addIpv6);
   const as = (instance: string, call: Call = {}): Call => ({ ...call, env: { OCF_RESOURCE_INSTANCE: instance } });
 
   it('shows every VIP with its own role; each instance changes only its own', async function () {
@@ -394,7 +377,7 @@ const BAD_INPUT: BadInput[] = [
 ];
 
 describe('ocf:heartbeat:lvs with an IPv6 VIP: bad input changes nothing', function () {
-  const topo = useTopology(1);
+  const topo = useTopology(1, 0, addIpv6);
   before(async function () {
     this.timeout(30_000);
     const t = topo();

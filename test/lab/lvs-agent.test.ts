@@ -3,8 +3,8 @@
 // cache and the ARP frames on the wire; the agent's own exit code is never the only evidence.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { defaultSpec, Topology } from '../../lab';
-import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
+import type { Topology } from '../../lab';
+import { useTopology } from '../support/lab';
 import {
   assertReason,
   refusesEach,
@@ -42,23 +42,6 @@ const FOUND: Record<string, string> = {
   'net.ipv4.conf.lo.arp_ignore': '3',
   'net.ipv4.conf.lo.arp_announce': '1',
 };
-
-/** A topology for one describe: built in before(), destroyed in after(). */
-function useTopology(directors: number): () => Topology {
-  let topo: Topology | undefined;
-  before(async function () {
-    this.timeout(BOOT_TIMEOUT_MS);
-    topo = await Topology.create(await labKernel(), defaultSpec(directors, 0));
-  });
-  after(async function () {
-    this.timeout(60_000);
-    await topo?.destroy();
-  });
-  return () => {
-    if (!topo) throw new Error('no topology (before() failed)');
-    return topo;
-  };
-}
 
 async function expectUnpromoted(t: Topology, step: string, call: Call = {}): Promise<void> {
   assert.deepEqual(await vipOn(t, 'd1', 'lo'), [32], `${step}: the VIP/32 must be on lo`);
