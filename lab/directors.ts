@@ -258,6 +258,12 @@ async function lvsdIsClone(topo: Topology, from: string): Promise<boolean> {
  * with the second VIP for two VIPs: a VIP added to a running cluster), until every VIP is promoted
  * and lvsd runs beside it. On failure everything built so far is torn down.
  */
+/**
+ * `lvskit bootstrap --apply` runs one pcs process per step; a pcs start costs tens of seconds of the
+ * one-CPU UML guest, and over a minute when the host is busy (6 steps took 600 s once).
+ */
+const BOOTSTRAP_LIMIT_MS = 1_200_000;
+
 export async function buildDirectors(kernel: Kernel, options: DirectorOptions = {}): Promise<Directors> {
   const layout = layoutOf(options);
   const log = options.log ?? (() => undefined);
@@ -276,7 +282,7 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
       '--config', CHECKER_CONFIG, '--no-stonith',
       ...(options.syncInterface ? ['--sync-interface', options.syncInterface] : []),
     ];
-    const r = await topo.exec(directors[0]!, argv, { timeoutMs: 600_000 });
+    const r = await topo.exec(directors[0]!, argv, { timeoutMs: BOOTSTRAP_LIMIT_MS });
     if (r.code !== 0) throw new Error(`lvskit bootstrap failed on ${directors[0]}: ${describeResult(r)}`);
     log('lvskit bootstrap --apply done');
     const hot = await lvsdIsClone(topo, directors[0]!);
@@ -286,7 +292,7 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
     if (layout === 'two-vips') {
       if (!hot) throw new Error('two VIPs on different directors need lvsd on every director (bootstrap\'s hot-standby layout, lvsd-clone); this bootstrap colocates one lvsd with the promoted lvs');
       const add = [...argv, '--vip', LAN.vip2, '--placement', 'spread'];
-      const r2 = await topo.exec(directors[0]!, add, { timeoutMs: 600_000 });
+      const r2 = await topo.exec(directors[0]!, add, { timeoutMs: BOOTSTRAP_LIMIT_MS });
       if (r2.code !== 0) throw new Error(`lvskit bootstrap adding ${LAN.vip2} failed on ${directors[0]}: ${describeResult(r2)}`);
       log(`lvskit bootstrap --apply with ${LAN.vip2} added done`);
       const p2 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, not: p, timeoutMs });

@@ -46,7 +46,7 @@ export function failoverFile(options: DirectorOptions, loadOn: 'first VIP' | 'ev
   const loads = new Map<string, Load>();
   let since = 0;
   before(async function () {
-    this.timeout(1_200_000);
+    this.timeout(2_400_000);
     cluster = await buildDirectors(await labKernel(), options);
     sampler = await startSampler(cluster.topo);
     // 100 ms, not the benchmark's 50: in the single-CPU UML guest the 50 ms load (its requests and the
