@@ -3,6 +3,7 @@
 // kernel uses one CPU). Every line is printed as it comes, prefixed by its shard; the last line is
 // the sum CI reads: "N passed, N failed".
 //   LVSKIT_LAB_SHARDS  shards for the lab files (default 2; 1 runs them in one mocha)
+//   LVSKIT_LAB_FILES   a regular expression: only the lab files whose name matches
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,7 +72,10 @@ function shard(files: string[], n: number): string[][] {
 async function main(): Promise<number> {
   const started = Date.now();
   const results: Result[] = [await mocha('unit', ['test/unit/**/*.test.ts', 'test/dist/**/*.test.ts'])];
-  const lab = readdirSync(join(ROOT, 'test', 'lab')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/lab/${f}`);
+  const only = process.env.LVSKIT_LAB_FILES ? new RegExp(process.env.LVSKIT_LAB_FILES) : undefined;
+  const lab = readdirSync(join(ROOT, 'test', 'lab'))
+    .filter((f) => f.endsWith('.test.ts') && (!only || only.test(f)))
+    .map((f) => `test/lab/${f}`);
   const n = Math.max(1, Number.parseInt(process.env.LVSKIT_LAB_SHARDS ?? '2', 10) || 2);
   const shards = shard(lab, n);
   shards.forEach((files, i) => process.stdout.write(`[lab${i + 1}] ${files.join(' ')}\n`));

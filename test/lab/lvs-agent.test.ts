@@ -72,7 +72,7 @@ describe('ocf:heartbeat:lvs: roles on the system', function () {
   });
 
   it('start, promote, demote and stop, each twice, leave the system in the documented state', async function () {
-    this.timeout(180_000);
+    this.timeout(420_000); // eight actions and their checks, each a few processes of the one-CPU guest
     const t = topo();
     await setSysctls(t, 'd1', FOUND);
     const call: Call = { params: { vip_prefix: '24' } };
