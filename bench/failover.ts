@@ -249,7 +249,7 @@ async function pacemakerFacts(topo: Topology, resources: string[]): Promise<Reco
 }
 
 async function lvskitStack(kernel: Kernel, layout: Layout): Promise<Stack & { bootstrap: string }> {
-  const cluster = await buildDirectors(kernel, { layout, log: (l) => say(`lvskit: ${l}`) });
+  const cluster = await buildDirectors(kernel, { layout, tokenMs: 1000, log: (l) => say(`lvskit: ${l}`) });
   const topo = cluster.topo;
   return {
     key: 'lvskit',

@@ -46,6 +46,12 @@ export interface DirectorOptions {
   slowstart?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /**
+   * corosync's token, ms (bootstrap's --token). Default 3000, corosync's own: UML runs every process
+   * ~35 times slower than the host, and with 1000 ms a busy guest lost members it still had
+   * (agent actions took 20-60 s then). The benchmark passes 1000, bootstrap's default.
+   */
+  tokenMs?: number;
   /** Time limit for the cluster to come online and for each promotion. Default 300 s each (a loaded machine). */
   timeoutMs?: number;
 }
@@ -274,12 +280,13 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
     log(`topology ${topo.prefix} (${layout}${options.corosyncNetwork ? ', corosync on eth1' : ''}): ${topo.all().map((n) => n.name).join(', ')}`);
     const config = checkerConfig(topo, options);
     for (const d of directors) await topo.run(d, ['tee', CHECKER_CONFIG], { stdin: config });
-    await startCluster(topo, directors, { name: 'lab', timeoutMs });
+    const tokenMs = options.tokenMs ?? 3000;
+    await startCluster(topo, directors, { name: 'lab', timeoutMs, tokenMs });
     log(`corosync + pacemaker online on ${directors.join(', ')}`);
     const argv = [
       topo.spec.binary, 'bootstrap', '--apply', '--name', 'lab', '--nodes', directors.join(','),
       '--vip', topo.spec.vip, '--vip-prefix', String(topo.spec.prefixLength), '--nic', 'eth0',
-      '--config', CHECKER_CONFIG, '--no-stonith',
+      '--config', CHECKER_CONFIG, '--no-stonith', '--token', String(tokenMs),
       ...(options.syncInterface ? ['--sync-interface', options.syncInterface] : []),
     ];
     const r = await topo.exec(directors[0]!, argv, { timeoutMs: BOOTSTRAP_LIMIT_MS });
