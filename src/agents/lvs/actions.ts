@@ -256,20 +256,22 @@ function moveToNic(a: Agent, state: LvsState): boolean {
     throw new OcfError(OCF.ERR_GENERIC, `ip ${f.change.op === 'add' ? 'adding' : 'deleting'} ${c.vip}/${f.change.prefix} ${f.change.op === 'add' ? 'to' : 'from'} ${f.change.dev}: ${f.error}`);
   }
   if (changes.length === 1) return false;
-  const { lo: _gone, ...rest } = state.added;
-  state.added = rest;
-  a.sys.saveState(a.statePath, state);
+  forgetPlace(a, state, 'lo');
   return true;
 }
 
 /** Removes the VIP from `dev`, only with the prefixes this agent adds there. */
 function removeVip(a: Agent, state: LvsState | undefined, at: InterfaceAddress[], dev: string): void {
   for (const x of at.filter((y) => y.ifname === dev && ours(a, y, state))) a.sys.deleteAddress(dev, a.c.vip, x.prefix, a.c.family);
-  if (state?.added?.[dev] !== undefined) {
-    const { [dev]: _gone, ...rest } = state.added;
-    state.added = rest;
-    a.sys.saveState(a.statePath, state);
-  }
+  if (state) forgetPlace(a, state, dev);
+}
+
+/** The VIP is no longer on `dev`: its record goes from the state file. */
+function forgetPlace(a: Agent, state: LvsState, dev: string): void {
+  if (state.added?.[dev] === undefined) return;
+  const { [dev]: _gone, ...rest } = state.added;
+  state.added = rest;
+  a.sys.saveState(a.statePath, state);
 }
 
 function cleanIpvs(a: Agent, ipvs: IpvsCalls | undefined): void {
