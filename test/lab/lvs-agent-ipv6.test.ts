@@ -203,7 +203,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: unsolicited neighbour advertisemen
     assert.equal((await neighbour(t, 'client'))?.mac, d2, 'precondition: the client resolves the VIP to d2');
     await t.run('d2', ['ip', '-6', 'addr', 'del', `${VIP6}/128`, 'dev', 'eth0']);
 
-    const frames = await captureNa(t, 'client', 7);
+    const frames = await captureNa(t, 'client', 15);
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS, v6());
     // The client sends nothing to the VIP: only d1's advertisements can change its entry.
     let entry = await neighbour(t, 'client');

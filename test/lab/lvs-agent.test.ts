@@ -314,7 +314,7 @@ describe('ocf:heartbeat:lvs: gratuitous ARP at promote', function () {
     assert.match(await neigh(), new RegExp(`lladdr ${d2}`), 'precondition: the client resolves the VIP to d2');
     await t.run('d2', ['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
 
-    const frames = await captureArp(t, 'client', 7);
+    const frames = await captureArp(t, 'client', 15);
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS);
     // The client sends nothing to the VIP: only d1's gratuitous ARP can change its entry.
     const moved = await waitFor(`the client's ARP entry for the VIP to show d1 (${d1})`, async () => (await neigh()).includes(`lladdr ${d1}`), 5000, 200).then(
@@ -338,7 +338,7 @@ describe('ocf:heartbeat:lvs: gratuitous ARP at promote', function () {
     const t = topo();
     const call: Call = { params: { arp_sender: 'arping', arp_mode: 'reply', arp_count: '3', arp_interval: '100' } };
     await expectRc(t, 'd1', 'start', OCF.SUCCESS, call);
-    const frames = await captureArp(t, 'client', 6);
+    const frames = await captureArp(t, 'client', 15);
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS, call);
     const garps = gratuitous(await frames(), t.node('d1').mac);
     assert.deepEqual(

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { defaultSpec, Topology, type ExecResult } from '../../lab';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
 import { addIpv6, curl6, ip6, ndiscAnswers, selfSigned, startServer6, VIP6, vip6On } from '../support/ipv6';
-import { checkerArgv, DIRECTOR, OCF, readStatus, settled, show, Started, table, VIP, waitFor, waitGone, writeConfig } from '../support/lvsd';
+import { checkerArgv, DIRECTOR, everyRealChecked, OCF, readStatus, settled, show, Started, table, VIP, waitFor, waitGone, writeConfig } from '../support/lvsd';
 
 const LVSD_AGENT = '/usr/lib/ocf/resource.d/heartbeat/lvsd';
 /** An IPv6 address in the LAN's prefix that no node has: its checks time out. */
@@ -132,7 +132,7 @@ describe('lvsd with IPv6 virtual services (lab)', function () {
       throw new Error(`${err.message}\nwant:\n${want.join('\n')}\nhave:\n${now.join('\n')}\nlvsd's checks:\n${checks.join('\n')}`);
     });
     // What each check said, as lvsd reports it: r2's failures are the real reason, not a parse error.
-    const st = await readStatus(t(), cfg);
+    const st = await everyRealChecked(t(), cfg);
     const detail = (v: string, r: string) => st.virtuals.find((x) => x.virtual.startsWith(v))?.reals.find((x) => x.real.startsWith(r))?.lastCheck;
     assert.equal(detail(`[${VIP6}]:443`, `[${a('r2')}]`)?.up, false);
     assert.match(String(detail(`[${VIP6}]:7010`, `[${a('r2')}]`)?.detail), /refused/i);
@@ -194,7 +194,10 @@ describe('lvsd with IPv6 virtual services (lab)', function () {
       assert.ok((await table(t())).includes(v4), 'the IPv4 virtual is not touched');
       // The status file is written at most once a second.
       const standby = async () => ((await readStatus(t(), cfg)).virtuals as Array<{ virtual: string; active?: boolean }>).filter((v) => v.virtual.includes(VIP6)).map((v) => v.active);
-      await waitFor('status: every IPv6 virtual on standby', async () => JSON.stringify(await standby()) === JSON.stringify(Array(7).fill(false)), 10_000, 200);
+      let seen: Array<boolean | undefined> = [];
+      await waitFor('status: every IPv6 virtual on standby', async () => JSON.stringify(seen = await standby()) === JSON.stringify(Array(7).fill(false)), 30_000, 300).catch((err: Error) => {
+        throw new Error(`${err.message}; active: ${JSON.stringify(seen)}`);
+      });
       await t().run(DIRECTOR, ['ip', '-6', 'addr', 'del', `${VIP6}/128`, 'dev', 'lo']);
       await t().run(DIRECTOR, ['ip', '-6', 'addr', 'add', `${VIP6}/128`, 'dev', 'eth0', 'nodad', 'preferred_lft', '0']);
       await waitFor('the IPv6 services back with the VIP on eth0', async () => (await v6Services()) === 7, 10_000, 100);
@@ -262,6 +265,7 @@ describe('lvsd with IPv6 virtual services (lab)', function () {
     assert.deepEqual(await table(t()), [], 'Debian ldirectord with cleanstop=yes leaves nothing');
     // Debian ldirectord knows nothing of followvip: the fwmark virtual is always in, and lvsd says so.
     const ours = await started.start(DIRECTOR, checkerArgv(t(), cfg), join(dir, 'compare6-lvsd.log'));
+    await everyRealChecked(t(), cfg);
     const mine = await settled(t(), 'lvsd', 4000, 60_000);
     await t().exec(DIRECTOR, ['kill', '-TERM', String(ours)]);
     await waitGone(t(), ours);

@@ -102,6 +102,23 @@ export async function readStatus(topo: Topology, config: string): Promise<Status
   return JSON.parse(out) as Status;
 }
 
+/**
+ * Waits until lvsd's status file shows a check result for every real: a table can look finished
+ * before the slowest check (an unreachable real waits out its timeout) has said anything.
+ */
+export async function everyRealChecked(topo: Topology, config: string, timeoutMs = 60_000): Promise<Status> {
+  let last: Status | undefined;
+  await waitFor('a check result for every real in the status file', async () => {
+    last = await readStatus(topo, config).catch(() => undefined);
+    // checktype=on reals are never checked: they are up from the start.
+    return !!last && last.virtuals.every((v) => v.reals.every((r) => r.lastCheck !== undefined || r.health === 'up'));
+  }, timeoutMs, 300).catch((err: Error) => {
+    const unchecked = last?.virtuals.flatMap((v) => v.reals.filter((r) => !r.lastCheck).map((r) => `${v.virtual} ${r.real}`));
+    throw new Error(`${err.message}; unchecked: ${unchecked?.join(', ') ?? 'no status file'}`);
+  });
+  return last!;
+}
+
 /** Processes a test started in the lab, so that afterEach can end exactly those. */
 export class Started {
   private readonly pids = new Set<number>();
