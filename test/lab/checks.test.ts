@@ -17,7 +17,7 @@ import { HostKernel } from '../../lab/host';
 import type { CheckTarget } from '../../src/checker/checks/types';
 import type { ServiceName } from '../../src/checker/config/model';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
-import { DIRECTOR, readStatus, Started, waitFor, waitGone, writeConfig, writeFile, type Status } from '../support/lvsd';
+import { DIRECTOR, LAB_BUSY, readStatus, Started, waitFor, waitGone, writeConfig, writeFile, type Status } from '../support/lvsd';
 import type { CaseResult, CheckCase } from '../support/run-check';
 import type { Listener, ServeConfig } from '../support/servers/serve';
 
@@ -556,7 +556,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
   }
 
   it('each check kind: the serving real up, the other down, in the status file of the running binary', async function () {
-    this.timeout(120_000);
+    this.timeout(240_000);
     const tp = t();
     const external = join(tp.node(DIRECTOR).dir, 'external.sh');
     await writeFile(tp, external, `#!/bin/sh\n# VIP VPORT RIP RPORT: up for r1 only\n[ "$3" = "${REAL}" ]\n`, '755');
@@ -572,7 +572,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
     await waitFor('every real checked', async () => {
       status = await readStatus(tp, config).catch(() => undefined);
       return !!status && KINDS.every((k) => [...realsOf(status!, k.port).values()].length === 2 && [...realsOf(status!, k.port).values()].every((r) => r.lastCheck !== undefined || k.kind === 'on'));
-    }, 90_000).catch(async (err: Error) => assert.fail(`${err.message}\n${JSON.stringify(status, null, 1)}\n${await diagnose('kinds.cf')}`));
+    }, 180_000).catch(async (err: Error) => assert.fail(`${err.message}\n${JSON.stringify(status, null, 1)}\n${await diagnose('kinds.cf')}`));
     const wrong: string[] = [];
     for (const k of KINDS) {
       const reals = realsOf(status!, k.port);
@@ -635,9 +635,10 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
 
     // Bounds for correctness on a busy UML lab, not benchmarks.
     assert.ok(times.length >= WINDOW_S / 2, `the healthy real was checked ${times.length} times in ${WINDOW_S} s`);
-    assert.ok(maxGap < 3, `the healthy real's checks were ${maxGap.toFixed(2)} s apart (checkinterval 1 s)`);
+    // With two lab kernels on the machine (LVSKIT_LAB_BUSY) every process in the guest runs slower.
+    assert.ok(maxGap < (LAB_BUSY ? 6 : 3), `the healthy real's checks were ${maxGap.toFixed(2)} s apart (checkinterval 1 s)`);
     assert.equal(metrics.fails, 0, 'every /metrics request answered');
-    assert.ok(metrics.max < 1000, `/metrics took up to ${metrics.max} ms`);
+    assert.ok(metrics.max < (LAB_BUSY ? 3000 : 1000), `/metrics took up to ${metrics.max} ms`);
     assert.ok(termMs < 5000, `SIGTERM took ${termMs} ms`);
     assert.ok(peakKb < 200 * 1024, `lvsd's peak RSS was ${peakKb} kB`);
     for (const p of [9101, 9102, 9103, 9104, 9105, 9106]) assert.equal(realsOf(status, p).get(HOLE)?.health, 'down', details.join('\n'));

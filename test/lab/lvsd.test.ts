@@ -13,7 +13,9 @@ import {
   inNode,
   inPoolRe,
   ldirectordLink,
+  LAB_BUSY,
   LAB_MARGIN_S,
+  logLines,
   listener,
   readStatus,
   runAll,
@@ -346,8 +348,14 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     }
     const r1Back = sc.between(sc.step('SIGHUP').t0, sc.step('settle').t1).filter((s) => new RegExp(realRe(SVC, `${R.r1}:80`), 'm').test(s));
     assert.deepEqual(r1Back, [], `r1 (down) must stay out across the reload\n${sc.history()}`);
+    // The file is parsed in a child process (a process start in the guest, seconds when it is busy);
+    // lvsd logs how long parsing and applying took. Applying is the bound; the whole is reported.
     const dt = latency(sc, 'SIGHUP', 'applied');
-    assert.ok(dt <= CT + LAB_MARGIN_S + 1, `the new configuration took ${dt.toFixed(2)} s after SIGHUP\n${sc.history()}`);
+    const reloaded = (await logLines(tp, join(tp.node(DIRECTOR).dir, 'reload.log'))).find((l) => l.text.includes('Reloaded:'))?.text ?? '';
+    const m = /parsed in ([\d.]+) s, applied in ([\d.]+) s/.exec(reloaded);
+    assert.ok(m, `lvsd logs the reload with its times: ${reloaded}\n${sc.history()}`);
+    assert.ok(Number(m[2]) <= CT + LAB_MARGIN_S, `the new configuration was applied in ${m[2]} s (parsed in ${m[1]} s; ${dt.toFixed(2)} s from SIGHUP to the table)\n${sc.history()}`);
+    assert.ok(dt <= CT + LAB_MARGIN_S + 1 + (LAB_BUSY ? 15 : 0), `the new configuration took ${dt.toFixed(2)} s after SIGHUP (${reloaded})\n${sc.history()}`);
     // A reload with a broken file keeps the running configuration and the daemon.
     assert.ok(sc.step('still running').ok, `lvsd exited after SIGHUP with a broken file\n${sc.history()}`);
     const settledTable = sc.between(sc.step('settle').t1, sc.step('settle').t1)[0];
@@ -484,8 +492,16 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     const pid = sc.step('start').pid;
     if (pid) started.add(pid);
     sc.assertOk();
-    const dt = latency(sc, 'start', 'live reals in');
-    assert.ok(dt <= STARTUP_S + CT + LAB_MARGIN_S, `r1 and r2 were added ${dt.toFixed(2)} s after the start (bound: start-up ${STARTUP_S} s + checktimeout + margin; r4's negotiatetimeout is ${NT} s)\n${sc.history()}`);
+    // Timed from lvsd's own log: its first line to r1 and r2 up. A serial checker would wait out
+    // r4's negotiatetimeout first; a spawn-to-table time would add the guest's process start-up.
+    const log = await logLines(tp, join(tp.node(DIRECTOR).dir, 'empty.log'));
+    const begin = log.find((l) => l.text.includes('Starting lvsd'))?.at;
+    const upAt = [R.r1, R.r2].map((r) => log.find((l) => l.text.includes(`Real server up: ${r}:80`))?.at);
+    assert.ok(begin !== undefined && upAt.every((x) => x !== undefined), `lvsd's log names its start and r1, r2 up:\n${log.map((l) => l.text).join('\n')}`);
+    const dt = (Math.max(...(upAt as number[])) - begin) / 1000;
+    const spawned = latency(sc, 'start', 'live reals in');
+    assert.ok(dt <= CT + LAB_MARGIN_S, `r1 and r2 were up ${dt.toFixed(2)} s after lvsd started (in the table ${spawned.toFixed(2)} s after its spawn; bound: checktimeout + margin; r4's negotiatetimeout is ${NT} s)\n${sc.history()}`);
+    assert.ok(spawned <= STARTUP_S + CT + LAB_MARGIN_S + (LAB_BUSY ? 15 : 0), `r1 and r2 were in the table ${spawned.toFixed(2)} s after lvsd's spawn\n${sc.history()}`);
     const dead = sc.samples.map((s) => s.outs[0]!).filter((s) => new RegExp(`${esc(R.r3)}|${esc(R.r4)}`).test(s));
     assert.deepEqual(dead, [], `dead reals r3 (refused) and r4 (black-holed) must never be in the table\n${sc.history()}`);
     // The status file tells the same story.
