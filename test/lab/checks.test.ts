@@ -556,7 +556,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
   }
 
   it('each check kind: the serving real up, the other down, in the status file of the running binary', async function () {
-    this.timeout(240_000);
+    this.timeout(150_000);
     const tp = t();
     const external = join(tp.node(DIRECTOR).dir, 'external.sh');
     await writeFile(tp, external, `#!/bin/sh\n# VIP VPORT RIP RPORT: up for r1 only\n[ "$3" = "${REAL}" ]\n`, '755');
@@ -566,13 +566,15 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
       return virtualSection(k.port, [`${REAL}:${rp}`, `${k.down ?? HOLE}:${rp}`], lines);
     });
     // Generous deadlines: UML runs every node on one CPU of a busy machine; GHOST's ping waits out checktimeout.
-    const { config } = await startLvsd('kinds.cf', `checkinterval=2\nchecktimeout=5\nnegotiatetimeout=10\n${sections.join('\n')}\n`);
+    // 40 checks, some of them processes (external, ping): every 2 s they saturated a busy guest, whose
+    // commands from the test then timed out; the kinds' verdicts need no particular interval.
+    const { config } = await startLvsd('kinds.cf', `checkinterval=${LAB_BUSY ? 6 : 2}\nchecktimeout=5\nnegotiatetimeout=10\n${sections.join('\n')}\n`);
     let status: Status | undefined;
     // Checked: a last check in the status file (checktype=on has none: it is never checked).
     await waitFor('every real checked', async () => {
       status = await readStatus(tp, config).catch(() => undefined);
       return !!status && KINDS.every((k) => [...realsOf(status!, k.port).values()].length === 2 && [...realsOf(status!, k.port).values()].every((r) => r.lastCheck !== undefined || k.kind === 'on'));
-    }, 180_000).catch(async (err: Error) => assert.fail(`${err.message}\n${JSON.stringify(status, null, 1)}\n${await diagnose('kinds.cf')}`));
+    }, 90_000).catch(async (err: Error) => assert.fail(`${err.message}\n${JSON.stringify(status, null, 1)}\n${await diagnose('kinds.cf')}`));
     const wrong: string[] = [];
     for (const k of KINDS) {
       const reals = realsOf(status!, k.port);
@@ -638,7 +640,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
     // With two lab kernels on the machine (LVSKIT_LAB_BUSY) every process in the guest runs slower.
     assert.ok(maxGap < (LAB_BUSY ? 6 : 3), `the healthy real's checks were ${maxGap.toFixed(2)} s apart (checkinterval 1 s)`);
     assert.equal(metrics.fails, 0, 'every /metrics request answered');
-    assert.ok(metrics.max < (LAB_BUSY ? 3000 : 1000), `/metrics took up to ${metrics.max} ms`);
+    assert.ok(metrics.max < (LAB_BUSY ? 5000 : 1000), `/metrics took up to ${metrics.max} ms`);
     assert.ok(termMs < 5000, `SIGTERM took ${termMs} ms`);
     assert.ok(peakKb < 200 * 1024, `lvsd's peak RSS was ${peakKb} kB`);
     for (const p of [9101, 9102, 9103, 9104, 9105, 9106]) assert.equal(realsOf(status, p).get(HOLE)?.health, 'down', details.join('\n'));

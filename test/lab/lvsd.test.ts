@@ -578,7 +578,8 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     assert.ok(new Set(ws.map((x) => x.w)).size >= 3, `wlc: the ramp must be visible as several steps (${seq})`);
     assert.equal(ws.at(-1)!.w, 100, `wlc: ends at the configured weight (${seq})`);
     const full100 = ws.find((x) => x.w === 100)!.t;
-    assert.ok(full100 >= SS / 2 && full100 <= SS + LAB_MARGIN_S, `wlc: reached 100 after ${full100.toFixed(1)} s for slowstart=${SS} (${seq})`);
+    // Not at once, not late. On a busy lab the first sample comes late in the ramp: a lower floor.
+    assert.ok(full100 >= SS / (LAB_BUSY ? 4 : 2) && full100 <= SS + LAB_MARGIN_S, `wlc: reached 100 after ${full100.toFixed(1)} s for slowstart=${SS} (${seq})`);
     // lc: r2's u_threshold over time.
     const us = b.samples.filter((s) => s.t1 >= tIn).map((s) => ({ t: s.t1 - tIn, u: thresholds(s.outs[1]!).get(`TCP ${VIP2}:80`)?.get(`${R.r2}:80`)?.u })).filter((x) => x.u !== undefined) as { t: number; u: number }[];
     const useq = us.map((x) => `${x.t.toFixed(1)}s:${x.u}`).join(' ');
@@ -588,7 +589,7 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     assert.ok(new Set(ramping.map((x) => x.u)).size >= 2, `lc: u_threshold must grow over the ramp (${useq}; ${CONNS} connections on r3)`);
     assert.equal(us.at(-1)!.u, 0, `lc: u_threshold ends at 0, unlimited (${useq})`);
     const unlimited = us.find((x) => x.u === 0)!.t;
-    assert.ok(unlimited >= SS / 2 && unlimited <= SS + LAB_MARGIN_S, `lc: unlimited after ${unlimited.toFixed(1)} s for slowstart=${SS} (${useq})`);
+    assert.ok(unlimited >= SS / (LAB_BUSY ? 4 : 2) && unlimited <= SS + LAB_MARGIN_S, `lc: unlimited after ${unlimited.toFixed(1)} s for slowstart=${SS} (${useq})`);
   });
 
   it('10. metrics: the per-real series for every real, from the directive and from --metrics; logfile; a foreign service is left alone', async function () {

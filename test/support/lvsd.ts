@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe as describeResult, type ExecResult, type Topology } from '../../lab';
 import { waitFor, writeFile } from './lvs-agent';
+import { BUSY_FACTOR } from './lab';
 
 export { waitFor, writeFile };
 
@@ -20,7 +21,7 @@ export const DIRECTOR = 'd1';
  * npm test sets LVSKIT_LAB_BUSY while two lab kernels share the machine: there a process start in
  * the guest took up to 15 s (lvsd's first table 15 s after its spawn, against 1-2 s alone).
  */
-export const LAB_BUSY = !!process.env.LVSKIT_LAB_BUSY;
+export const LAB_BUSY = BUSY_FACTOR > 1;
 export const LAB_MARGIN_S = LAB_BUSY ? 8 : 2.5;
 
 export const OCF = { SUCCESS: 0, ERR_GENERIC: 1, ERR_CONFIGURED: 6, NOT_RUNNING: 7 } as const;
@@ -514,6 +515,11 @@ export class Scenario {
 
 /** Runs a plan inside the lab kernel and returns what it saw. */
 export async function scenario(topo: Topology, plan: ScenarioPlan, timeoutMs = 120_000): Promise<Scenario> {
+  // Its waits are no bounds (the tests assert latencies apart): longer when the machine is busy.
+  if (LAB_BUSY) {
+    plan = { ...plan, steps: plan.steps.map((st) => ('timeout' in st && st.timeout !== undefined ? { ...st, timeout: st.timeout * BUSY_FACTOR } : st)) };
+    timeoutMs *= BUSY_FACTOR;
+  }
   const r = await topo.kernel.exec({ argv: ['python3', '-c', RUNNER], stdin: JSON.stringify(plan), timeoutMs });
   assert.equal(r.code, 0, `scenario runner: ${show(r)}`);
   const j = JSON.parse(r.stdout) as { steps: StepResult[]; samples: Sample[]; count: number };
