@@ -637,10 +637,12 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
 
     // Bounds for correctness on a busy UML lab, not benchmarks.
     assert.ok(times.length >= WINDOW_S / 2, `the healthy real was checked ${times.length} times in ${WINDOW_S} s`);
-    // With two lab kernels on the machine (LVSKIT_LAB_BUSY) every process in the guest runs slower.
+    // With two lab kernels on the machine (LVSKIT_LAB_BUSY) every process in the guest runs slower:
+    // there /metrics answered in p50 188 ms with spikes to 6 s (the probe's own 20 s took 32 s); the
+    // freeze this test guards against lasted minutes.
     assert.ok(maxGap < (LAB_BUSY ? 6 : 3), `the healthy real's checks were ${maxGap.toFixed(2)} s apart (checkinterval 1 s)`);
     assert.equal(metrics.fails, 0, 'every /metrics request answered');
-    assert.ok(metrics.max < (LAB_BUSY ? 5000 : 1000), `/metrics took up to ${metrics.max} ms`);
+    assert.ok(metrics.max < (LAB_BUSY ? 10_000 : 1000), `/metrics took up to ${metrics.max} ms`);
     assert.ok(termMs < 5000, `SIGTERM took ${termMs} ms`);
     assert.ok(peakKb < 200 * 1024, `lvsd's peak RSS was ${peakKb} kB`);
     for (const p of [9101, 9102, 9103, 9104, 9105, 9106]) assert.equal(realsOf(status, p).get(HOLE)?.health, 'down', details.join('\n'));
