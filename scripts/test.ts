@@ -94,11 +94,11 @@ async function main(): Promise<number> {
     .filter((f) => f.endsWith('.test.ts') && (!only || only.test(f)))
     .map((f) => `test/lab/${f}`);
   const n = Math.max(1, Number.parseInt(process.env.LVSKIT_LAB_SHARDS ?? '2', 10) || 2);
-  // One shard: everything in one mocha, as `npm run test:lab` does.
   const allClusters = process.env.LVSKIT_CLUSTER === 'all';
   const left = lab.filter((f) => isCluster(f) && !allClusters && !DEFAULT_CLUSTER.has(f.split('/').pop()!));
   if (left.length > 0) process.stdout.write(`[lab] not run (LVSKIT_CLUSTER=all runs them): ${left.join(' ')}\n`);
   const run = lab.filter((f) => !left.includes(f));
+  // One shard: everything in one mocha, as `npm run test:lab` does.
   const phases = n === 1 ? [[run]] : [shard(run.filter((f) => !isCluster(f)), n), [run.filter(isCluster)]];
   let i = 0;
   for (const shards of phases) {

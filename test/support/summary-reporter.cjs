@@ -21,8 +21,6 @@ class SummaryReporter extends Mocha.reporters.Spec {
       for (const [file, f] of files) {
         process.stdout.write(`${file.split('/').slice(-2).join('/')} took ${((f.to - f.from) / 60_000).toFixed(1)} min\n`);
       }
-    });
-    runner.once(EVENT_RUN_END, () => {
       const { passes = 0, failures = 0, pending = 0 } = runner.stats || {};
       const skipped = pending ? `, ${pending} skipped` : '';
       // After spec's epilogue, which is printed on the same event.
