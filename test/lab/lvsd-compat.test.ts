@@ -10,6 +10,7 @@ import {
   checkerArgv,
   DIRECTOR,
   esc,
+  everyRealChecked,
   hasService,
   settled,
   ldirectordLink,
@@ -140,6 +141,7 @@ describe('lvsd compared with ldirectord and under OCF', function () {
       assert.deepEqual(await table(t), [], 'Debian ldirectord with cleanstop=yes leaves nothing');
 
       const ours = await started.start(DIRECTOR, checkerArgv(t, cfg), join(dir, 'compare-lvsd.log'));
+      await everyRealChecked(t, cfg);
       const mine = await settled(t, 'lvsd', 4000, 60_000);
       await t.exec(DIRECTOR, ['kill', '-TERM', String(ours)]);
       await waitGone(t, ours);
