@@ -1,13 +1,15 @@
 // `npm run bench -- agent`: ocf:heartbeat:lvs monitor and promote against IPaddr2's monitor and start,
 // in one network namespace on the host kernel, in the same run, with the clean environment pacemaker
 // gives; and from promote (start) to the first gratuitous ARP on a peer's wire, which is when the
-// clients can move. IPVS is not needed for these actions, so the host kernel serves even without it.
+// clients can move; and what the promoted director's duplicate VIP probes cost (bench/duplicate.ts).
+// IPVS is not needed for these actions, so the host kernel serves even without it.
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, Topology } from '../lab';
 import { SCORE } from '../src/agents/lvs/actions';
 import { HostKernel } from '../lab/host';
 import { crmFeatureSet, execdEnvironment, startCluster } from './cluster';
+import { DUPLICATE_WINDOW_S, duplicateReport, measureDuplicates, type DuplicateResult } from './duplicate';
 import { envArgs, expectCode, fmt, loadAverage, machine, Sampler, sharedLine, shownCommand, stats, table, type Case, type Exec, type Options, type Result, type Stats } from './measure';
 
 const root = resolve(__dirname, '..');
@@ -38,6 +40,8 @@ const ARP_WARMUP = 2;
 const ROUNDS = Number(process.env.LVSKIT_BENCH_ROUNDS ?? 3);
 const OPTIONS: Omit<Options, 'tmpdir'> = { runs: 10 * ROUNDS, blocks: ROUNDS, warmup: 5, rssRuns: 5 };
 const GOAL = 1.0; // lvs monitor no slower than IPaddr2 monitor
+/** The lvs agent's default duplicate_check_interval, seconds (src/agents/lvs/params.ts). */
+const DUPLICATE_INTERVAL_S = 2;
 const LIMIT = 1.5; // and never above this
 
 // The table's rows in order, each next to the IPaddr2 action it is compared with.
@@ -176,7 +180,7 @@ function step(exec: Exec, argv: string[], env: Record<string, string>, expect = 
   return expectCode(exec, { label: `setup: ${argv.join(' ')}`, argv, env, expect });
 }
 
-async function measureAll(exec: Exec, s: Sampler, a: ArpTimer, pcmk: Pacemaker, binary: string): Promise<void> {
+async function measureAll(exec: Exec, s: Sampler, a: ArpTimer, pcmk: Pacemaker, binary: string, promoted: () => Promise<void>): Promise<void> {
   const { all, arp, ipaddr2, lvs } = cases(pcmk, binary);
   await step(exec, [IPADDR2, 'start'], ipaddr2());
   await step(exec, [LVS, 'start'], lvs());
@@ -203,6 +207,7 @@ async function measureAll(exec: Exec, s: Sampler, a: ArpTimer, pcmk: Pacemaker, 
       await a.block(arp[key]); // ends started, promoted
     }
   }
+  await promoted();
   await step(exec, [LVS, 'stop'], lvs());
   await step(exec, [LVS, 'monitor'], lvs(10_000), 7);
   await step(exec, [IPADDR2, 'stop'], ipaddr2());
@@ -259,7 +264,7 @@ function report(s: Sampler, a: ArpTimer): { rows: string; arp: string; targets: 
   };
 }
 
-function doc(info: Record<string, string>, pcmk: Pacemaker, sampler: Sampler, r: ReturnType<typeof report>): string {
+function doc(info: Record<string, string>, pcmk: Pacemaker, sampler: Sampler, r: ReturnType<typeof report>, dup: string): string {
   const o = sampler.o;
   return `# Benchmark: the lvs agent against IPaddr2
 
@@ -298,6 +303,19 @@ reply from the director's MAC with the VIP as sender and target address, and for
 (a pidfd). Every namespace shares the host kernel's clock, so the two times compare. A run without
 such an ARP within ${ARP_TIMEOUT_MS} ms counts in "runs with an ARP" and nowhere else. Both agents use their
 default sender (resource-agents' \`send_arp\`) with their default count and interval.
+
+## Duplicate VIP probes
+
+What the promoted director's duplicate VIP probes (parameter \`duplicate_check_interval\`, default
+${DUPLICATE_INTERVAL_S} s; docs/lvs-agent.md) cost, and how soon they see another host answering for the VIP.
+CPU: utime + stime of the VIP watcher (\`lvskit vipwatch\`) and of its reaped children (the probes,
+\`arping -D -c 1 -w 1\`), from \`/proc/PID/stat\` (10 ms ticks), over ${DUPLICATE_WINDOW_S} s with the probes off
+(\`duplicate_check_interval=0\`) and then on; per probe: the difference over the probes in the window.
+Time to detect: after a random wait within one interval, the peer adds the VIP to its \`eth0\` (it
+answers ARP for it); measured until the agent's state file (what \`lvskit status\` shows) records the
+peer's MAC, read every 20 ms; then the peer deletes it, until the record clears.
+
+${dup}
 
 ## Targets
 
@@ -360,6 +378,7 @@ export async function benchAgent(): Promise<void> {
   let sampler: Sampler | undefined;
   let arp: ArpTimer | undefined;
   let pcmk: Pacemaker;
+  let duplicates: DuplicateResult | undefined;
   try {
     topo = await Topology.create(kernel, {
       vip: LVS_VIP, prefixLength: 24, binary: BINARY,
@@ -371,7 +390,18 @@ export async function benchAgent(): Promise<void> {
     const options = { ...OPTIONS, tmpdir: kernel.workdir, shared: { name: 'execd_env', env: pcmk.env } };
     sampler = new Sampler(exec, options);
     arp = new ArpTimer(exec, options, topo.node(PEER), topo.node(NODE).mac);
-    await measureAll(exec, sampler, arp, pcmk, topo.spec.binary);
+    const t = topo;
+    const p = pcmk;
+    await measureAll(exec, sampler, arp, pcmk, topo.spec.binary, async () => {
+      duplicates = await measureDuplicates(
+        {
+          exec, topo: t, node: NODE, peer: PEER, vip: LVS_VIP, lvs: LVS,
+          lvsEnv: (i) => ocfEnv(p, 'lvs', { vip: LVS_VIP, nic: 'eth0', ipvs_cleanup: 'none', duplicate_check_interval: String(i) }),
+          statePath: `${p.env.HA_RSCTMP || '/run/resource-agents'}/lvs-bench-lvs.json`,
+        },
+        DUPLICATE_INTERVAL_S,
+      );
+    });
   } catch (err) {
     // Show what was measured before the failure, but write no report from an incomplete run.
     if (sampler && arp) {
@@ -386,8 +416,10 @@ export async function benchAgent(): Promise<void> {
 
   info['load average at end'] = loadAverage();
   const r = report(sampler, arp);
-  writeFileSync(DOC, doc(info, pcmk, sampler, r));
-  console.log(`${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${r.rows}\n\n${r.arp}\n\n${r.targets}\n`);
+  if (!duplicates) throw new Error('the duplicate probes were not measured');
+  const dup = duplicateReport(duplicates);
+  writeFileSync(DOC, doc(info, pcmk, sampler, r, dup));
+  console.log(`${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${r.rows}\n\n${r.arp}\n\n${dup}\n\n${r.targets}\n`);
   for (const p of r.problems) console.log(`agent: PROBLEM: ${p}`);
   console.log(r.missed.length === 0 ? 'agent: every target met' : `agent: TARGET MISSED (not a failure of the build):\n  ${r.missed.join('\n  ')}`);
   console.log(`agent: written to ${DOC}`);

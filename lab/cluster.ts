@@ -14,10 +14,21 @@ export interface ClusterOptions {
   timeoutMs?: number;
   /** corosync's token timeout, ms. Default 1000 (docs/failover.md). */
   tokenMs?: number;
+  /**
+   * A quorum device: the lab node running corosync-qnetd (TLS off: the lab has no pcsd to sign
+   * certificates), algorithm ffsplit; two_node is then off, as pcs sets it. Default: none.
+   */
+  qdevice?: string;
 }
 
-/** corosync.conf for these lab nodes: knet without crypto (lab.md), each `{` ending its line; the ring on eth1 where a node has it. */
-export function corosyncConf(topo: Topology, nodes: string[], clusterName: string, tokenMs = 1000): string {
+/** The quorum device's algorithm: in a 50:50 split the device votes for one half only. */
+export const QDEVICE_ALGORITHM = 'ffsplit';
+
+/**
+ * corosync.conf for these lab nodes: knet without crypto (lab.md), each `{` ending its line; the ring
+ * on eth1 where a node has it; a quorum device at `qdeviceHost` if given.
+ */
+export function corosyncConf(topo: Topology, nodes: string[], clusterName: string, tokenMs = 1000, qdeviceHost?: string): string {
   const nodelist = nodes
     .map((name, i) => {
       const n = topo.node(name);
@@ -36,12 +47,22 @@ nodelist {
 ${nodelist}}
 quorum {
   provider: corosync_votequorum
-${nodes.length === 2 ? '  two_node: 1\n' : ''}}
+${qdeviceHost !== undefined ? qdeviceSection(qdeviceHost) : nodes.length === 2 ? '  two_node: 1\n' : ''}}
 logging {
   to_syslog: no
   to_stderr: yes
 }
 `;
+}
+
+function qdeviceSection(host: string): string {
+  return `  device {\n    model: net\n    votes: 1\n    net {\n      tls: off\n      host: ${host}\n      algorithm: ${QDEVICE_ALGORITHM}\n    }\n  }\n`;
+}
+
+/** corosync-qnetd on a lab node, in the foreground (TLS off); returns once it listens. */
+export async function startQnetd(topo: Topology, node: string): Promise<void> {
+  await startDaemon(topo, node, ['corosync-qnetd', '-f', '-s', 'off', '-d']);
+  await topo.waitListening(node, 5403, 'corosync-qnetd');
 }
 
 /** The end of each node's corosync and pacemaker logs, for an error message. */
@@ -74,14 +95,19 @@ export async function startClusterDaemons(topo: Topology, node: string, timeoutM
     if (Date.now() > until) throw new Error(`corosync on ${node} does not answer after ${timeoutMs / 1000} s: ${r.stderr}\n${await clusterLogs(topo, [node])}`);
     await sleep(250);
   }
+  // corosync-qdevice needs corosync running, and gives its vote before pacemaker asks for quorum.
+  const conf = await topo.run(node, ['cat', '/etc/corosync/corosync.conf']);
+  if (/^\s*model:\s*net\s*$/m.test(conf)) await startDaemon(topo, node, ['corosync-qdevice', '-f', '-d']);
   await startDaemon(topo, node, ['pacemakerd', '-f']);
 }
 
-/** Starts corosync and pacemakerd on these directors and waits until all are online with a DC. */
+/** Starts corosync-qnetd where asked, corosync and pacemakerd on these directors, and waits until all are online with a DC. */
 export async function startCluster(topo: Topology, nodes: string[], options: ClusterOptions = {}): Promise<void> {
   const name = options.name ?? 'lvs';
   const timeoutMs = options.timeoutMs ?? 300_000;
-  const conf = corosyncConf(topo, nodes, name, options.tokenMs);
+  if (options.qdevice !== undefined) await startQnetd(topo, options.qdevice);
+  const qdeviceHost = options.qdevice === undefined ? undefined : topo.node(options.qdevice).ip;
+  const conf = corosyncConf(topo, nodes, name, options.tokenMs, qdeviceHost);
   for (const n of nodes) await topo.run(n, ['tee', '/etc/corosync/corosync.conf'], { stdin: conf });
   for (const n of nodes) await startClusterDaemons(topo, n);
   const until = Date.now() + timeoutMs;

@@ -12,12 +12,13 @@
 //
 // `corosyncNetwork: true` gives the directors eth1 on a second bridge (ha0, 203.0.113.0/24) that
 // carries corosync's ring, the VIP staying on eth0: cutting eth0 leaves the cluster whole.
+// `qdevice: true` adds a quorum device host (qnetd, on the LAN) running corosync-qnetd.
 // Addresses: client 198.51.100.10, directors .11…, reals .21…, VIP .100 (and .101).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster } from './cluster';
 import { ECHO_PORT, startEcho } from './echo';
 import { recordFailover, pacemakerEvents, type Timeline } from './failover';
-import { cutLink, killNode } from './faults';
+import { cutLink, isolate, killNode } from './faults';
 import { describe as describeResult, type Kernel } from './kernel';
 import type { Load } from './load';
 import { CRM_MON_POLL_MS, crmMon, nodesIn, promotedNode, summary, type ClusterView } from './pacemaker';
@@ -29,6 +30,8 @@ export const LAYOUTS: readonly Layout[] = ['seeds', 'dedicated', 'two-vips'];
 
 /** Where every director's lvsd reads its configuration (/etc/ha.d is private to each director). */
 export const CHECKER_CONFIG = '/etc/ha.d/ldirectord.cf';
+/** The quorum device host (DirectorOptions.qdevice). */
+export const QNETD_NODE = 'qnetd';
 /** The second VIP's lvs clone (two-vips). */
 export const SECOND_LVS = 'lvs2';
 
@@ -40,6 +43,11 @@ export interface DirectorOptions {
   reals?: number;
   /** corosync's ring on eth1 (bridge ha0) instead of eth0. Default false. */
   corosyncNetwork?: boolean;
+  /**
+   * A quorum device for the two directors: corosync-qnetd on a third host on the LAN (qnetd,
+   * LAN.qnetd), corosync-qdevice on each director, given to bootstrap as --qdevice. Default false.
+   */
+  qdevice?: boolean;
   /** lvs sync_interface (bootstrap --sync-interface), e.g. 'eth0'. Default: none. */
   syncInterface?: string;
   /** lvsd slowstart, seconds. Default 5. */
@@ -67,6 +75,7 @@ export function directorSpec(options: DirectorOptions = {}): TopologySpec {
   if (layout === 'seeds' ? directors < 2 || directors > 3 : directors !== 2) {
     throw new Error(`the ${layout} layout has ${layout === 'seeds' ? '2 or 3' : '2'} directors, not ${directors}`);
   }
+  if (options.qdevice && directors !== 2) throw new Error(`a quorum device is for two directors, not ${directors}`);
   const spec = defaultSpec(directors, options.reals ?? (layout === 'dedicated' ? 2 : 1));
   let d = 0;
   const nodes: NodeSpec[] = spec.nodes.map((n) => {
@@ -74,6 +83,7 @@ export function directorSpec(options: DirectorOptions = {}): TopologySpec {
     d++;
     return { ...n, http: directorsServe(layout), ...(options.corosyncNetwork ? { ringIp: RING.host(d) } : {}) };
   });
+  if (options.qdevice) nodes.push({ name: QNETD_NODE, role: 'quorum', ip: LAN.qnetd });
   return { ...spec, nodes, ...(layout === 'two-vips' ? { vips: [LAN.vip, LAN.vip2] } : {}) };
 }
 
@@ -130,6 +140,12 @@ export async function buildDirectorTopology(kernel: Kernel, options: DirectorOpt
   }
   return topo;
 }
+
+const FAULTS = {
+  kill: 'killed (every process SIGKILLed, links down)',
+  cut: 'lost link on eth0 (switch port down, processes running)',
+  isolate: 'partitioned (switch ports off the bridges, carrier up, processes running)',
+} as const;
 
 export class Directors {
   constructor(
@@ -201,11 +217,11 @@ export class Directors {
   }
 
   /**
-   * The promoted director of `vip` fails (`kill`: killNode; `cut`: cutLink of eth0) under the
-   * client's load; returns, once lvsd runs beside the new one (or 180 s passed), the timeline with
+   * The promoted director of `vip` fails (`kill`: killNode; `cut`: cutLink of eth0; `isolate`: its
+   * switch ports leave the bridges, a partition) under the client's load; returns, once lvsd runs beside the new one (or 180 s passed), the timeline with
    * pacemaker's own times and, given a sampler, what it saw of the VIP.
    */
-  async failover(load: Load, how: 'kill' | 'cut', options: { node?: string; vip?: string; sampler?: Sampler; timeoutMs?: number } = {}): Promise<Timeline> {
+  async failover(load: Load, how: 'kill' | 'cut' | 'isolate', options: { node?: string; vip?: string; sampler?: Sampler; timeoutMs?: number } = {}): Promise<Timeline> {
     const vip = options.vip ?? this.vip;
     const id = this.lvsOf(vip);
     const node = options.node ?? (await this.promoted(undefined, id));
@@ -213,14 +229,14 @@ export class Directors {
     const others = this.directors.filter((d) => d !== node);
     return recordFailover(this.topo, load, {
       node,
-      fault: how === 'kill' ? 'killed (every process SIGKILLed, links down)' : 'lost link on eth0 (switch port down, processes running)',
-      inject: () => (how === 'kill' ? killNode(this.topo, node) : cutLink(this.topo, node)),
+      fault: FAULTS[how],
+      inject: () => (how === 'kill' ? killNode(this.topo, node) : how === 'cut' ? cutLink(this.topo, node) : isolate(this.topo, node)),
       promoted: () => this.promoted(others, id),
       settle: (promoted) => this.waitChecker(promoted, 180_000),
       details: async (promoted, since) => [
         ...(await pacemakerEvents(this.topo, promoted, since)),
-        // The cut node keeps running: what its own pacemaker did (demote, stop).
-        ...(how === 'cut' ? await pacemakerEvents(this.topo, node, since).catch(() => []) : []),
+        // A cut or isolated node keeps running: what its own pacemaker did (demote, stop).
+        ...(how !== 'kill' ? await pacemakerEvents(this.topo, node, since).catch(() => []) : []),
       ],
       vip,
       ...(options.sampler ? { sampler: options.sampler } : {}),
@@ -277,17 +293,19 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
   const topo = await buildDirectorTopology(kernel, options);
   try {
     const directors = topo.all('director').map((n) => n.name);
-    log(`topology ${topo.prefix} (${layout}${options.corosyncNetwork ? ', corosync on eth1' : ''}): ${topo.all().map((n) => n.name).join(', ')}`);
+    log(`topology ${topo.prefix} (${layout}${options.corosyncNetwork ? ', corosync on eth1' : ''}${options.qdevice ? ', quorum device' : ''}): ${topo.all().map((n) => n.name).join(', ')}`);
     const config = checkerConfig(topo, options);
     for (const d of directors) await topo.run(d, ['tee', CHECKER_CONFIG], { stdin: config });
     const tokenMs = options.tokenMs ?? 3000;
-    await startCluster(topo, directors, { name: 'lab', timeoutMs, tokenMs });
+    await startCluster(topo, directors, { name: 'lab', timeoutMs, tokenMs, ...(options.qdevice ? { qdevice: QNETD_NODE } : {}) });
     log(`corosync + pacemaker online on ${directors.join(', ')}`);
     const argv = [
       topo.spec.binary, 'bootstrap', '--apply', '--name', 'lab', '--nodes', directors.join(','),
       '--vip', topo.spec.vip, '--vip-prefix', String(topo.spec.prefixLength), '--nic', 'eth0',
       '--config', CHECKER_CONFIG, '--no-stonith', '--token', String(tokenMs),
       ...(options.syncInterface ? ['--sync-interface', options.syncInterface] : []),
+      // corosync.conf has the device already (the lab has no pcsd): bootstrap finds it done.
+      ...(options.qdevice ? ['--qdevice', LAN.qnetd] : []),
     ];
     const r = await topo.exec(directors[0]!, argv, { timeoutMs: BOOTSTRAP_LIMIT_MS });
     if (r.code !== 0) throw new Error(`lvskit bootstrap failed on ${directors[0]}: ${describeResult(r)}`);

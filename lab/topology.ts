@@ -1,5 +1,5 @@
 // Lab topologies: a LAN bridge in a switch namespace, and hosts (directors, DR real servers,
-// a client), each in its own network, mount and UTS namespaces, with eth0 on the bridge; optionally
+// a client, a quorum device host), each in its own network, mount and UTS namespaces, with eth0 on the bridge; optionally
 // a second bridge, the cluster network, with eth1 on the directors (corosync's ring apart from the
 // VIP's NIC). Addresses are TEST-NET-2 (198.51.100.0/24, the LAN) and TEST-NET-3 (203.0.113.0/24,
 // the cluster network) only, and exist only inside these namespaces.
@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { check, describe as describeResult, type ExecResult, type ExecSpec, type Kernel } from './kernel';
 
-export type NodeRole = 'director' | 'real' | 'client';
+/** `quorum`: a third host running corosync-qnetd for a two-director cluster. */
+export type NodeRole = 'director' | 'real' | 'client' | 'quorum';
 
 export interface NodeSpec {
   name: string;
@@ -47,7 +48,7 @@ export type NodeExec = Omit<ExecSpec, 'argv'>;
 
 const repoRoot = resolve(__dirname, '..');
 const guest = join(__dirname, 'guest');
-export const LAN = { subnet: '198.51.100.0/24', vip: '198.51.100.100', vip2: '198.51.100.101', client: '198.51.100.10' };
+export const LAN = { subnet: '198.51.100.0/24', vip: '198.51.100.100', vip2: '198.51.100.101', client: '198.51.100.10', qnetd: '198.51.100.30' };
 /** The cluster network (corosync's ring on eth1): directors .11… as on the LAN. */
 export const RING = { bridge: 'ha0', subnet: '203.0.113.0/24', prefixLength: 24, host: (i: number) => `203.0.113.${10 + i}` };
 

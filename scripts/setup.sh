@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   user-mode-linux ipvsadm iproute2 kmod util-linux procps psmisc curl python3
-  pacemaker corosync pcs resource-agents ldirectord keepalived
+  pacemaker corosync pcs resource-agents ldirectord keepalived corosync-qnetd corosync-qdevice
   iputils-arping iputils-ping ndisc6 libxml2-utils hyperfine time
   slapd mariadb-server postgresql openssl dpkg-dev
 )

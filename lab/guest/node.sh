@@ -35,6 +35,12 @@ director)
   chown hacluster:haclient /run/crm
   mount -t tmpfs tmpfs /dev/shm
   ;;
+quorum)
+  # corosync-qnetd's NSS database and its local socket, per node.
+  private_copy /etc/corosync
+  mount -t tmpfs -o mode=755 tmpfs /run
+  mkdir -p /run/corosync-qnetd
+  ;;
 esac
 
 # Every node can serve HTTP with its own name (real servers do by default).
