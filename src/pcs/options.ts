@@ -2,6 +2,7 @@
 // argument is one the resource or cluster accepts, with a message naming the option otherwise.
 import { UsageError } from '../errors';
 import { ipFamily, isInterfaceName } from '../net/address';
+import { parseSafetyOptions, type SafetyOptions, type SafetyRaw } from './safety';
 
 export type Checker = 'ocf' | 'systemd';
 
@@ -16,7 +17,7 @@ export const DEFAULTS = {
 };
 
 /** What commander hands over (strings as typed, or undefined). */
-export interface RawOptions {
+export interface RawOptions extends SafetyRaw {
   nodes?: string;
   name?: string;
   vip?: string;
@@ -34,7 +35,7 @@ export interface RawOptions {
   dryRun?: boolean;
 }
 
-export interface BootstrapOptions {
+export interface BootstrapOptions extends SafetyOptions {
   nodes: string[];
   name: string;
   vip: string;
@@ -140,6 +141,10 @@ export function parseOptions(raw: RawOptions): BootstrapOptions {
     throw new UsageError(`--pcs-version must look like X.Y or X.Y.Z (e.g. 0.11 or 0.10.8), got '${raw.pcsVersion}'`);
   }
 
+  const stonith = raw.stonith ?? true;
+  // --qdevice, --fence, --fence-option (safety.ts).
+  const safety = parseSafetyOptions(raw, nodes, stonith);
+
   return {
     nodes,
     name,
@@ -150,9 +155,10 @@ export function parseOptions(raw: RawOptions): BootstrapOptions {
     checker,
     config,
     stickiness: /^\d+$/.test(stickiness) ? String(Number(stickiness)) : 'INFINITY',
-    stonith: raw.stonith ?? true,
+    stonith,
     token,
     pcsVersion: raw.pcsVersion,
     apply: raw.apply === true,
+    ...safety,
   };
 }
