@@ -49,6 +49,7 @@ function newLayout(configfile: string): [string, string][] {
     ['the colocation', "//constraints/rsc_colocation[@rsc='lvs-clone' and @rsc-role='Promoted' and @with-rsc='lvsd-clone' and @score='INFINITY']"],
     ['the order', "//constraints/rsc_order[@first='lvsd-clone' and @first-action='start' and @then='lvs-clone' and @then-action='promote' and @kind='Optional']"],
     ['stonith off', "//crm_config/cluster_property_set/nvpair[@name='stonith-enabled' and @value='false']"],
+    ['no-quorum-policy demote', "//crm_config/cluster_property_set/nvpair[@name='no-quorum-policy' and @value='demote']"],
   ];
 }
 
@@ -163,6 +164,7 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
     const ran = [...r.stdout.matchAll(/^running: (.*)$/gm)].map((m) => m[1]);
     assert.deepEqual(ran, [
       'pcs property set stonith-enabled=false',
+      'pcs property set no-quorum-policy=demote',
       'pcs resource defaults update resource-stickiness=100',
       'pcs resource create lvsd ocf:heartbeat:lvsd configfile=/etc/ha.d/ldirectord.cf op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=10s timeout=30s clone interleave=true',
       'pcs resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=11s role=Unpromoted timeout=30s promotable',
@@ -196,7 +198,7 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
   it('a second run does nothing: every step already done, the CIB epoch unchanged', async function () {
     this.timeout(BOOTSTRAP_MS + 60_000);
     const r = await secondRunChangesNothing(t(), bootstrap);
-    assert.match(r.stdout, /^bootstrap complete: 0 steps run, 14 already done$/m);
+    assert.match(r.stdout, /^bootstrap complete: 0 steps run, 15 already done$/m);
   });
 });
 
