@@ -14,7 +14,7 @@ import { conversionSteps, GUIDE, type Layout, layoutOf, onFile, typicalPreviousL
 import { type BootstrapOptions, parseOptions, type RawOptions } from './options';
 import { PASSWORD_ENV, checkPassword, promptHidden, takePasswordFromEnv } from './password';
 import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, HACLUSTER, resourceSteps, type Step } from './plan';
-import { checkSafety, FENCE_ID, liveSafetyProbes, safeClusterHint, type SafetyProbes } from './safety';
+import { checkSafety, FENCE_ID, liveSafetyProbes, safeClusterHint, safetyChecksNote, type SafetyProbes } from './safety';
 
 export interface PcsInfo {
   version: string;
@@ -152,6 +152,7 @@ export function renderDryRun(o: BootstrapOptions, pcs: PcsInfo, steps: Step[]): 
   } else if (o.stonith) {
     lines.push('# Fencing is left on (pacemaker\'s default): resources start only once a fence device exists', '# (pcs stonith create ...).');
   }
+  lines.push(...safetyChecksNote(o));
   let phase: string | undefined;
   steps.forEach((s, i) => {
     if (s.phase !== phase) {

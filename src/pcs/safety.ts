@@ -154,8 +154,8 @@ function checkNoQuorumPolicy(cib: Cib, dialect: Dialect): Verdict {
   const dc = cib.property('dc-version');
   const want = policyFor(dialect, dc);
   const have = cib.property('no-quorum-policy')?.trim().toLowerCase();
-  // suicide gives the VIP up too (the node fences itself): the operator's stronger choice stays.
-  const accepted = have === want || have === 'suicide' || (dc === undefined && dialect === '0.10' && (have === 'stop' || have === 'demote'));
+  // fence (suicide before pacemaker 2.1.8) gives the VIP up too, the node fencing itself: the operator's stronger choice stays.
+  const accepted = have === want || have === 'fence' || have === 'suicide' || (dc === undefined && dialect === '0.10' && (have === 'stop' || have === 'demote'));
   if (accepted) return { kind: 'done', what: `cluster property no-quorum-policy=${have}` };
   return { kind: 'todo', argv: ['pcs', 'property', 'set', `no-quorum-policy=${want}`] };
 }
@@ -199,6 +199,15 @@ export function safetyResourceSteps(fence: FenceDevice | undefined, dialect: Dia
     });
   }
   return steps;
+}
+
+/** The dry run's note on what --apply checks first. */
+export function safetyChecksNote(o: SafetyOptions): string[] {
+  const checks = [
+    ...(o.fence ? [`#   stonith_admin --metadata --agent ${o.fence.agent}: the agent is here, the option names are its parameters`] : []),
+    ...(o.qdevice !== undefined ? [`#   corosync-qdevice is installed here, ${o.qdevice} answers on TCP ${QNETD_PORT} (unless corosync.conf has the device)`] : []),
+  ];
+  return checks.length ? ['# Before any change, --apply checks (and stops when one fails):', ...checks] : [];
 }
 
 /** What the --no-stonith warning adds: the options that would make the cluster safe. */

@@ -97,13 +97,14 @@ describe('pcs/safety: the safe two-node cluster options', () => {
   });
 
   describe('verdicts', () => {
-    it('no-quorum-policy: demote on pacemaker 2.1 unless set, suicide kept, stop on pacemaker 1.1 and 2.0.4', () => {
+    it('no-quorum-policy: demote on pacemaker 2.1 unless set, fence/suicide kept, stop on pacemaker 1.1 and 2.0.4', () => {
       const argv = (v: Verdict) => (v.kind === 'todo' ? v.argv?.join(' ') : v.kind);
       assert.equal(argv(judge(OK, 'no-quorum-policy', BUILT)), 'pcs property set no-quorum-policy=demote');
       assert.equal(judge(OK, 'no-quorum-policy', withProperty(BUILT, 'no-quorum-policy', 'demote')).kind, 'done');
       assert.equal(argv(judge(OK, 'no-quorum-policy', withProperty(BUILT, 'no-quorum-policy', 'stop'))), 'pcs property set no-quorum-policy=demote');
       assert.equal(argv(judge(OK, 'no-quorum-policy', withProperty(BUILT, 'no-quorum-policy', 'ignore'))), 'pcs property set no-quorum-policy=demote');
       assert.equal(judge(OK, 'no-quorum-policy', withProperty(BUILT, 'no-quorum-policy', 'suicide')).kind, 'done');
+      assert.equal(judge(OK, 'no-quorum-policy', withProperty(BUILT, 'no-quorum-policy', 'Fence')).kind, 'done', 'pacemaker reads it in any case');
       // pcs 0.9's CIB says pacemaker 1.1.23; a pcs 0.10 on pacemaker 2.0.4 has no demote either.
       assert.equal(argv(judge(OK, 'no-quorum-policy', fixture('cib-bootstrapped-pcs-0.9.xml'), '0.9')), 'pcs property set no-quorum-policy=stop');
       const old = BUILT.replace('value="2.1.5-a3f44794f94"', 'value="2.0.4-2deceaa3ae"');
