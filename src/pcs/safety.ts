@@ -166,7 +166,9 @@ function checkFence(cib: Cib, f: FenceDevice): Verdict {
   const el = found.el;
   const want = `stonith:${f.agent}`;
   if (el.name !== 'primitive' || agentOf(el) !== want) {
-    return { kind: 'conflict', why: `resource '${FENCE_ID}' exists as ${el.name === 'primitive' ? agentOf(el) : `a <${el.name}>`}, not ${want}; remove it (pcs stonith delete ${FENCE_ID}) or give --fence ${el.attrs.type ?? ''}` };
+    const other = el.name === 'primitive' ? agentOf(el) : `a <${el.name}>`;
+    const keep = el.name === 'primitive' && el.attrs.class === 'stonith' ? ` or give --fence ${el.attrs.type ?? ''}` : '';
+    return { kind: 'conflict', why: `resource '${FENCE_ID}' exists as ${other}, not ${want}; remove it (pcs stonith delete ${FENCE_ID})${keep}` };
   }
   const have = nvpairs(el, 'instance_attributes');
   const diffs = f.options.filter(([k, v]) => have[k] !== v).map(([k, v]) => `${k}=${have[k] ?? '(unset)'} (wanted ${v})`);

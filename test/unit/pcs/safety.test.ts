@@ -123,7 +123,9 @@ describe('pcs/safety: the safe two-node cluster options', () => {
       assert.deepEqual(done, { kind: 'done', what: 'fence device lvs-fence (stonith:fence_xvm, pcmk_host_map=d1:vm-d1;d2:vm-d2 key_file=/etc/cluster/fence_xvm.key)' });
       const other = judge(SAFE, 'fence', SAFE_CIB.replace('type="fence_xvm"', 'type="fence_ipmilan"'));
       assert.equal(other.kind, 'conflict');
-      assert.match((other as { why: string }).why, /resource 'lvs-fence' exists as stonith:fence_ipmilan, not stonith:fence_xvm; remove it \(pcs stonith delete lvs-fence\)/);
+      assert.match((other as { why: string }).why, /resource 'lvs-fence' exists as stonith:fence_ipmilan, not stonith:fence_xvm; remove it \(pcs stonith delete lvs-fence\) or give --fence fence_ipmilan$/);
+      const notFence = judge(SAFE, 'fence', SAFE_CIB.replace('class="stonith" type="fence_xvm"', 'class="ocf" provider="heartbeat" type="Dummy"'));
+      assert.match((notFence as { why: string }).why, /resource 'lvs-fence' exists as ocf:heartbeat:Dummy, not stonith:fence_xvm; remove it \(pcs stonith delete lvs-fence\)$/);
       const changed = judge(SAFE, 'fence', SAFE_CIB.replace('value="/etc/cluster/fence_xvm.key"', 'value="/etc/other.key"'));
       assert.match((changed as { why: string }).why, /^fence device 'lvs-fence' exists with key_file=\/etc\/other\.key \(wanted \/etc\/cluster\/fence_xvm\.key\); change it with pcs stonith update lvs-fence/);
     });
