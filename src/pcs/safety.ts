@@ -167,8 +167,9 @@ function checkFence(cib: Cib, f: FenceDevice): Verdict {
   const want = `stonith:${f.agent}`;
   if (el.name !== 'primitive' || agentOf(el) !== want) {
     const other = el.name === 'primitive' ? agentOf(el) : `a <${el.name}>`;
-    const keep = el.name === 'primitive' && el.attrs.class === 'stonith' ? ` or give --fence ${el.attrs.type ?? ''}` : '';
-    return { kind: 'conflict', why: `resource '${FENCE_ID}' exists as ${other}, not ${want}; remove it (pcs stonith delete ${FENCE_ID})${keep}` };
+    const fence = el.name === 'primitive' && el.attrs.class === 'stonith';
+    const how = fence ? `pcs stonith delete ${FENCE_ID}) or give --fence ${el.attrs.type ?? ''}` : `pcs resource delete ${FENCE_ID})`;
+    return { kind: 'conflict', why: `resource '${FENCE_ID}' exists as ${other}, not ${want}; remove it (${how}` };
   }
   const have = nvpairs(el, 'instance_attributes');
   const diffs = f.options.filter(([k, v]) => have[k] !== v).map(([k, v]) => `${k}=${have[k] ?? '(unset)'} (wanted ${v})`);

@@ -125,7 +125,7 @@ describe('pcs/safety: the safe two-node cluster options', () => {
       assert.equal(other.kind, 'conflict');
       assert.match((other as { why: string }).why, /resource 'lvs-fence' exists as stonith:fence_ipmilan, not stonith:fence_xvm; remove it \(pcs stonith delete lvs-fence\) or give --fence fence_ipmilan$/);
       const notFence = judge(SAFE, 'fence', SAFE_CIB.replace('class="stonith" type="fence_xvm"', 'class="ocf" provider="heartbeat" type="Dummy"'));
-      assert.match((notFence as { why: string }).why, /resource 'lvs-fence' exists as ocf:heartbeat:Dummy, not stonith:fence_xvm; remove it \(pcs stonith delete lvs-fence\)$/);
+      assert.match((notFence as { why: string }).why, /resource 'lvs-fence' exists as ocf:heartbeat:Dummy, not stonith:fence_xvm; remove it \(pcs resource delete lvs-fence\)$/);
       const changed = judge(SAFE, 'fence', SAFE_CIB.replace('value="/etc/cluster/fence_xvm.key"', 'value="/etc/other.key"'));
       assert.match((changed as { why: string }).why, /^fence device 'lvs-fence' exists with key_file=\/etc\/other\.key \(wanted \/etc\/cluster\/fence_xvm\.key\); change it with pcs stonith update lvs-fence/);
     });
