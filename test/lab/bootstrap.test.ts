@@ -1,6 +1,7 @@
 // `lvskit bootstrap --apply` on real corosync + pacemaker in the lab, black box.
-// 1. A new two-director cluster: the hot-standby layout read back from the CIB (cibadmin, XPath by
-//    xmllint) and crm_mon: lvsd on every director, lvs promoted on one; a second run changes nothing.
+// 1. A new two-director cluster: bad --fence/--qdevice input stops before any change; the hot-standby
+//    layout read back from the CIB (cibadmin, XPath by xmllint) and crm_mon: lvsd on every director,
+//    lvs promoted on one; a second run changes nothing.
 // 2. A cluster built with the previous layout (lvsd one primitive after promote, by the pcs commands
 //    the previous bootstrap ran), directors that are also real servers, a client sending requests:
 //    --apply converts it while every director's IPVS table is sampled; at no sample does an
@@ -152,6 +153,20 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
   });
 
   const bootstrap = (): Promise<ExecResult> => t().exec('d1', bootstrapArgs(t().spec.binary), { timeoutMs: BOOTSTRAP_MS });
+
+  it('stops before any change at a fence agent that does not exist and a quorum device host that cannot answer', async function () {
+    this.timeout(BOOTSTRAP_MS + 60_000);
+    // Nothing in the lab has 198.51.100.31; corosync-qdevice is not installed in the lab either.
+    const args = [t().spec.binary, 'bootstrap', '--apply', '--nodes', NODES.join(','), '--vip', VIP, '--nic', 'eth0', '--vip-prefix', '24', '--fence', 'fence_nosuch', '--qdevice', '198.51.100.31'];
+    const before = cibVersion(await readCib(t(), 'd1'));
+    const r = await t().exec('d1', args, { timeoutMs: BOOTSTRAP_MS });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /^lvskit: --fence fence_nosuch: no such fence agent on this node \(stonith_admin --metadata --agent fence_nosuch: .+\); install it on every director/m);
+    assert.match(r.stderr, /^--qdevice( 198\.51\.100\.31)?: (corosync-qdevice is not installed on this node|corosync-qnetd does not answer on TCP port 5403)/m);
+    assert.match(r.stderr, /^nothing was changed$/m);
+    assert.doesNotMatch(r.stdout, /^running:/m, 'no pcs command ran');
+    assert.deepEqual(cibVersion(await readCib(t(), 'd1')), before, 'epoch and admin_epoch of the CIB');
+  });
 
   it('skips the cluster phase and the token on the running cluster, and creates every resource and constraint', async function () {
     this.timeout(BOOTSTRAP_MS + 60_000);
