@@ -22,7 +22,7 @@ describe('a partition of three directors (lab)', function () {
 
     const at = await isolate(topo(), cut);
     const promoted = await s().waitPromoted({ from: others, not: cut, timeoutMs: SETTLE_MS });
-    // The cut node has no quorum (one vote of three): pacemaker there stops its resources, the VIP first.
+    // The cut node has no quorum (one vote of three): with bootstrap's no-quorum-policy=demote, pacemaker there demotes lvs (the VIP leaves the NIC for lo) and stops lvsd.
     await until(`${cut} to give its VIP up without quorum`, SETTLE_MS, async () => ((await vipOn(topo(), cut, 'eth0')).length === 0 ? true : undefined), 200);
     const gaveUpMs = Date.now() - at;
     const t0 = await labNow(topo().kernel);
