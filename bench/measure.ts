@@ -74,13 +74,18 @@ export function sharedLine(o: Options): string {
   return o.shared ? `${o.shared.name}=(${envArgs(o.shared.env).slice(2).map(quote).join(' ')})` : '';
 }
 
-/** The full command line of a case as the report shows it (shell-quoted where needed). */
-function shown(c: Case, o: Options): string {
-  const line = (env: Record<string, string>) => [...envArgs(env), ...hyperfineArgv(c, o, 'block.json')].map(quote);
+/** A command run with exactly `env`, as the report shows it (shell-quoted where needed; the shared variables as their array). */
+export function shownCommand(env: Record<string, string>, argv: string[], o: Pick<Options, 'shared'>): string {
+  const line = (e: Record<string, string>) => [...envArgs(e), ...argv].map(quote);
   const shared = o.shared;
-  if (!shared || !Object.entries(shared.env).every(([k, v]) => c.env[k] === v)) return line(c.env).join(' ');
-  const [env, dashI, ...rest] = line(Object.fromEntries(Object.entries(c.env).filter(([k]) => !(k in shared.env))));
-  return [env, dashI, `"\${${shared.name}[@]}"`, ...rest].join(' ');
+  if (!shared || !Object.entries(shared.env).every(([k, v]) => env[k] === v)) return line(env).join(' ');
+  const [envWord, dashI, ...rest] = line(Object.fromEntries(Object.entries(env).filter(([k]) => !(k in shared.env))));
+  return [envWord, dashI, `"\${${shared.name}[@]}"`, ...rest].join(' ');
+}
+
+/** The full command line of a case as the report shows it. */
+function shown(c: Case, o: Options): string {
+  return shownCommand(c.env, hyperfineArgv(c, o, 'block.json'), o);
 }
 
 async function ok(exec: Exec, argv: string[], timeoutMs?: number): Promise<ExecResult> {
@@ -142,20 +147,44 @@ export class Sampler {
   result(label: string): Result | undefined {
     const d = this.data.get(label);
     if (!d || d.times.length === 0) return undefined;
-    const ms = d.times.map((s) => s * 1000);
-    const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
-    const variance = ms.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(ms.length - 1, 1);
+    const st = stats(d.times.map((s) => s * 1000))!;
     return {
       label,
-      meanMs: mean,
-      stddevMs: Math.sqrt(variance),
-      minMs: Math.min(...ms),
-      maxMs: Math.max(...ms),
-      runs: ms.length,
+      meanMs: st.mean,
+      stddevMs: st.stddev,
+      minMs: st.min,
+      maxMs: st.max,
+      runs: st.n,
       rssMiB: d.rss.reduce((a, b) => a + b, 0) / Math.max(d.rss.length, 1),
       command: shown(d.c, this.o),
     };
   }
+}
+
+export interface Stats {
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n − 1). */
+  stddev: number;
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** Mean, σ, min, median and max of some measurements; undefined when there are none. */
+export function stats(values: number[]): Stats | undefined {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const mid = Math.floor(v.length / 2);
+  return {
+    n: v.length,
+    mean,
+    stddev: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(v.length - 1, 1)),
+    min: v[0]!,
+    median: v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2,
+    max: v[v.length - 1]!,
+  };
 }
 
 /** Date, machine, source and tool versions: the lines a benchmark report starts with. */

@@ -6,9 +6,9 @@
 //               real servers r1…, a client: the layout of the seeds' site
 //   dedicated   two directors that are not real servers, two real servers, a client: the classic
 //               LVS layout (and keepalived's)
-//   two-vips    the seeds' layout with a second VIP (.101) whose lvs clone (lvs2) is created with pcs
-//               and promoted on the other director: each director forwards one VIP and is a DR real
-//               server for the other (bootstrap takes one --vip until issue 11)
+//   two-vips    the seeds' layout with a second VIP (.101), added by a second `lvskit bootstrap
+//               --apply` with both VIPs and --placement spread (its clone lvs2 promoted on the other
+//               director): each director forwards one VIP and is a DR real server for the other
 //
 // `corosyncNetwork: true` gives the directors eth1 on a second bridge (ha0, 203.0.113.0/24) that
 // carries corosync's ring, the VIP staying on eth0: cutting eth0 leaves the cluster whole.
@@ -46,6 +46,12 @@ export interface DirectorOptions {
   slowstart?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /**
+   * corosync's token, ms (bootstrap's --token). Default 3000, corosync's own: UML runs every process
+   * ~35 times slower than the host, and with 1000 ms a busy guest lost members it still had
+   * (agent actions took 20-60 s then). The benchmark passes 1000, bootstrap's default.
+   */
+  tokenMs?: number;
   /** Time limit for the cluster to come online and for each promotion. Default 300 s each (a loaded machine). */
   timeoutMs?: number;
 }
@@ -253,43 +259,17 @@ async function lvsdIsClone(topo: Topology, from: string): Promise<boolean> {
 }
 
 /**
- * The second VIP's promotable clone, created with pcs like bootstrap's lvs (the same parameters
- * but the VIP, operations and clone options, read from the CIB), placed with lvsd as docs/failover.md's layout places lvs, and kept off the
- * director of the first VIP while another one can take it.
- */
-async function addSecondVip(topo: Topology, from: string, vip: string): Promise<void> {
-  const cib = await topo.run(from, ['cibadmin', '--query', '--scope', 'resources'], { timeoutMs: 60_000 });
-  const primitive = /<primitive\b[^>]*\bid="lvs"[\s\S]*?<\/primitive>/.exec(cib)?.[0];
-  if (!primitive) throw new Error(`no lvs primitive in the CIB on ${from}`);
-  const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
-  const params = [...primitive.matchAll(/<nvpair\b[^>]*>/g)]
-    .filter((m) => /instance_attributes/.test(attr(m[0], 'id') ?? ''))
-    .map((m) => `${attr(m[0], 'name')}=${attr(m[0], 'name') === 'vip' ? vip : attr(m[0], 'value')}`);
-  const ops = [...primitive.matchAll(/<op\b[^>]*>/g)].flatMap((m) => {
-    const o = m[0];
-    return ['op', attr(o, 'name')!, ...['interval', 'timeout', 'role'].flatMap((k) => (attr(o, k) === undefined ? [] : [`${k}=${attr(o, k)}`]))];
-  });
-  // The clone's own options (interleave, notify…), as pcs takes them after `promotable`.
-  const clone = /<clone\b[^>]*\bid="lvs-clone"[\s\S]*?<primitive\b/.exec(cib)?.[0] ?? '';
-  const cloneMeta = [...clone.matchAll(/<nvpair\b[^>]*>/g)]
-    .filter((m) => attr(m[0], 'name') !== 'promotable')
-    .map((m) => `${attr(m[0], 'name')}=${attr(m[0], 'value')}`);
-  const pcs = async (argv: string[]) => {
-    const r = await topo.exec(from, ['pcs', ...argv], { timeoutMs: 120_000 });
-    if (r.code !== 0) throw new Error(`adding the second VIP: ${describeResult(r)}`);
-  };
-  await pcs(['resource', 'create', SECOND_LVS, 'ocf:heartbeat:lvs', ...params, ...ops, 'promotable', ...cloneMeta]);
-  await pcs(['constraint', 'colocation', 'add', 'Promoted', `${SECOND_LVS}-clone`, 'with', 'Started', 'lvsd-clone', 'INFINITY']);
-  await pcs(['constraint', 'order', 'start', 'lvsd-clone', 'then', 'promote', `${SECOND_LVS}-clone`, 'kind=Optional']);
-  await pcs(['constraint', 'colocation', 'add', 'Promoted', `${SECOND_LVS}-clone`, 'with', 'Promoted', 'lvs-clone', '-1000']);
-}
-
-/**
  * The director cluster of a layout: topology, ldirectord.cf on every director, corosync +
- * pacemaker on the directors, `lvskit bootstrap --apply … --no-stonith` on the first (and lvs2
- * for two VIPs), until every VIP is promoted and lvsd runs beside it. On failure everything built
- * so far is torn down.
+ * pacemaker on the directors, `lvskit bootstrap --apply … --no-stonith` on the first (run again
+ * with the second VIP for two VIPs: a VIP added to a running cluster), until every VIP is promoted
+ * and lvsd runs beside it. On failure everything built so far is torn down.
  */
+/**
+ * `lvskit bootstrap --apply` runs one pcs process per step; a pcs start costs tens of seconds of the
+ * one-CPU UML guest, and over a minute when the host is busy (6 steps took 600 s once).
+ */
+const BOOTSTRAP_LIMIT_MS = 1_200_000;
+
 export async function buildDirectors(kernel: Kernel, options: DirectorOptions = {}): Promise<Directors> {
   const layout = layoutOf(options);
   const log = options.log ?? (() => undefined);
@@ -300,15 +280,16 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
     log(`topology ${topo.prefix} (${layout}${options.corosyncNetwork ? ', corosync on eth1' : ''}): ${topo.all().map((n) => n.name).join(', ')}`);
     const config = checkerConfig(topo, options);
     for (const d of directors) await topo.run(d, ['tee', CHECKER_CONFIG], { stdin: config });
-    await startCluster(topo, directors, { name: 'lab', timeoutMs });
+    const tokenMs = options.tokenMs ?? 3000;
+    await startCluster(topo, directors, { name: 'lab', timeoutMs, tokenMs });
     log(`corosync + pacemaker online on ${directors.join(', ')}`);
     const argv = [
       topo.spec.binary, 'bootstrap', '--apply', '--name', 'lab', '--nodes', directors.join(','),
       '--vip', topo.spec.vip, '--vip-prefix', String(topo.spec.prefixLength), '--nic', 'eth0',
-      '--config', CHECKER_CONFIG, '--no-stonith',
+      '--config', CHECKER_CONFIG, '--no-stonith', '--token', String(tokenMs),
       ...(options.syncInterface ? ['--sync-interface', options.syncInterface] : []),
     ];
-    const r = await topo.exec(directors[0]!, argv, { timeoutMs: 600_000 });
+    const r = await topo.exec(directors[0]!, argv, { timeoutMs: BOOTSTRAP_LIMIT_MS });
     if (r.code !== 0) throw new Error(`lvskit bootstrap failed on ${directors[0]}: ${describeResult(r)}`);
     log('lvskit bootstrap --apply done');
     const hot = await lvsdIsClone(topo, directors[0]!);
@@ -317,7 +298,10 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
     log(`lvs promoted on ${p}`);
     if (layout === 'two-vips') {
       if (!hot) throw new Error('two VIPs on different directors need lvsd on every director (bootstrap\'s hot-standby layout, lvsd-clone); this bootstrap colocates one lvsd with the promoted lvs');
-      await addSecondVip(topo, directors[0]!, LAN.vip2);
+      const add = [...argv, '--vip', LAN.vip2, '--placement', 'spread'];
+      const r2 = await topo.exec(directors[0]!, add, { timeoutMs: BOOTSTRAP_LIMIT_MS });
+      if (r2.code !== 0) throw new Error(`lvskit bootstrap adding ${LAN.vip2} failed on ${directors[0]}: ${describeResult(r2)}`);
+      log(`lvskit bootstrap --apply with ${LAN.vip2} added done`);
       const p2 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, not: p, timeoutMs });
       log(`${SECOND_LVS} promoted on ${p2}`);
     }

@@ -25,6 +25,8 @@ fi
 
 # npm ci whenever node_modules is missing or older than the lockfile.
 npm_ci() {
+  # A node_modules that is a link belongs to another checkout (a git worktree): npm ci would empty it there.
+  if [ -L "$1/node_modules" ]; then return; fi
   if [ ! -f "$1/node_modules/.package-lock.json" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
     echo "setup: npm ci in $1" >&2
     (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,6 +1,7 @@
 // The rules of LVS direct routing on one node, used by the lvs agent, `lvskit realserver` and
 // `lvskit status`: which sysctls hide ARP for a VIP on lo, which values really hide it, and the
 // role a node has from where the VIP is. Pure: callers read the system and pass what they saw.
+import type { Family } from './address';
 import type { InterfaceAddress } from './ip';
 import { arpKey, type SysctlKey } from './sysctl';
 
@@ -46,6 +47,11 @@ export function arpLeaks(s: ArpSettings): string[] {
     out.push(`arp_announce is ${announce.map((e) => `${e.value} on ${e.dev}`).join(', ')}: ARP requests may carry the VIP as sender (2 is needed; the larger of conf/all and conf/<interface> counts)`);
   }
   return out;
+}
+
+/** What a node answers for an address of its NIC, and must not for a VIP on lo: ARP (IPv4), neighbour solicitations (IPv6). */
+export function resolution(family: Family): string {
+  return family === 4 ? 'ARP' : 'neighbour solicitations';
 }
 
 export type DrRole = 'director' | 'real-server' | 'none';

@@ -11,11 +11,15 @@ export interface InterfaceAddress {
 
 let ipPath: string | undefined;
 
-/** Runs the ip(8) which() finds (also without PATH, as pacemaker may run agents). */
-function ip(args: string[]): string {
+/** The ip(8) which() finds (also without PATH, as pacemaker may run agents). */
+function ipProgram(): string {
   ipPath ??= which('ip');
   if (!ipPath) throw new Error('ip is not installed (package iproute2)');
-  return output(ipPath, args);
+  return ipPath;
+}
+
+function ip(args: string[]): string {
+  return output(ipProgram(), args);
 }
 
 interface IpJsonLink {
@@ -42,11 +46,14 @@ export function whereIs(address: string, family: Family): InterfaceAddress[] {
   return listAddresses(family).filter((a) => sameAddress(a.address, address));
 }
 
-function addressArgs(op: 'add' | 'del', dev: string, address: string, prefix: number, family: Family): string[] {
+/** ip(8)'s words after `ip -4|-6` to add or delete one address. */
+export function addressArgs(op: 'add' | 'del', dev: string, address: string, prefix: number, family: Family): string[] {
   const args = ['addr', op, `${address}/${prefix}`, 'dev', dev];
   if (op === 'del') return args;
-  // IPv6: no duplicate address detection, so the VIP is usable at once (as IPaddr2's nodad).
-  if (family === 6) args.push('nodad');
+  // IPv6: no duplicate address detection, so the VIP is usable at once (as IPaddr2's nodad); and
+  // deprecated, so never a source address: the longest-prefix rule would otherwise pick a /128 VIP
+  // for every neighbour in its /64, and a DR real server holding the VIP on lo answers itself.
+  if (family === 6) args.push('nodad', 'preferred_lft', '0');
   else if (prefix < 31) args.splice(3, 0, 'brd', '+');
   return args;
 }
@@ -77,12 +84,12 @@ export interface AddressChange {
  * failures, each with ip's message.
  */
 export function changeAddresses(address: string, family: Family, changes: AddressChange[]): { change: AddressChange; error: string }[] {
-  ipPath ??= which('ip');
-  if (!ipPath) throw new Error('ip is not installed (package iproute2)');
+  const program = ipProgram();
+  const argv = [`-${family}`, '-force', '-batch', '-'];
   const input = changes.map((c) => `${addressArgs(c.op, c.dev, address, c.prefix, family).join(' ')}\n`).join('');
-  const r = run(ipPath, [`-${family}`, '-force', '-batch', '-'], { input });
+  const r = run(program, argv, { input });
   if (r.code === 0) return [];
-  if (r.error) throw new CommandError(failure([ipPath, `-${family}`, '-force', '-batch', '-'], r));
+  if (r.error) throw new CommandError(failure([program, ...argv], r));
   // Each failed line: its messages, then "Command failed -:N".
   const out: { change: AddressChange; error: string }[] = [];
   let said: string[] = [];
@@ -96,7 +103,7 @@ export function changeAddresses(address: string, family: Family, changes: Addres
     if (change) out.push({ change, error: said.join(' ') || 'failed' });
     said = [];
   }
-  if (out.length === 0) throw new CommandError(failure([ipPath, '-batch'], r));
+  if (out.length === 0) throw new CommandError(failure([program, ...argv], r));
   return out;
 }
 

@@ -13,8 +13,9 @@ import { type DetectedPcs, type Dialect, detectPcs, dialectOf } from './dialect'
 import { conversionSteps, GUIDE, type Layout, layoutOf, onFile, typicalPreviousLayout } from './migrate';
 import { type BootstrapOptions, parseOptions, type RawOptions } from './options';
 import { PASSWORD_ENV, checkPassword, promptHidden, takePasswordFromEnv } from './password';
-import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, HACLUSTER, resourceSteps, type Step } from './plan';
+import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, HACLUSTER, isCreateVip, LVS_ID, resourceSteps, type Step, timeoutsOf } from './plan';
 import { checkSafety, FENCE_ID, liveSafetyProbes, safeClusterHint, safetyChecksNote, type SafetyProbes } from './safety';
+import { describeVip } from './vips';
 
 export interface PcsInfo {
   version: string;
@@ -107,7 +108,9 @@ function migrationLines(dialect: Dialect, steps: Step[]): string[] {
   const after = `${DRY_DIR}/cib-after.xml`;
   const typical = typicalPreviousLayout(dialect);
   const conversion = conversionSteps(typical, dialect);
-  const rest = steps.filter((s) => typical.todo.includes(s.id));
+  // The previous layout had one VIP: the others are created in the transaction, with their timeouts.
+  const added = steps.filter((s) => isCreateVip(s) && s.resource !== LVS_ID).map(timeoutsOf);
+  const rest = steps.filter((s) => typical.todo.includes(s.id) || (s.resource !== undefined && s.resource !== LVS_ID && !added.includes(s.id)));
   const lines = [
     '',
     '## migration from the previous layout (--apply, when the CIB has it: instead of the resource steps)',
@@ -147,6 +150,9 @@ export function renderDryRun(o: BootstrapOptions, pcs: PcsInfo, steps: Step[]): 
     `# The ${HACLUSTER} password comes from ${PASSWORD_ENV}, or is asked on the terminal (no echo)`,
     '# when that is unset; pcs reads it on its standard input, never from its command line.',
   ];
+  if (o.vips.length > 1) {
+    lines.push(`# VIPs: ${o.vips.map(describeVip).join(', ')}; --placement ${o.placement}.`);
+  }
   if (o.fence) {
     lines.push(`# Fencing is on: the resources start once the fence device ${FENCE_ID} (${o.fence.agent}) exists.`);
   } else if (o.stonith) {
@@ -299,6 +305,8 @@ function migrate(o: BootstrapOptions, dialect: Dialect, steps: Step[], a: Applie
   const conversion = conversionSteps(layout, dialect);
   // The conversion makes the clone (interleave included); every other step is judged on the original.
   const skip = new Set(['checker', ...(layout.checkerPrimitive ? ['checker-interleave'] : [])]);
+  // A VIP's clone created in this transaction gets its timeouts with it.
+  for (const s of steps) if (isCreateVip(s) && s.check?.(orig).kind === 'todo') skip.add(timeoutsOf(s));
   const rest = steps.filter((s) => !skip.has(s.id));
   for (const s of rest) {
     const v = s.check?.(orig);

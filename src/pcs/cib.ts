@@ -85,6 +85,13 @@ export function isInfinity(score: string | undefined): boolean {
   return s === 'INFINITY' || s === '+INFINITY' || (/^\+?\d+$/.test(s) && Number(s) >= 1_000_000);
 }
 
+const ROLE = { promoted: ['promoted', 'master'], unpromoted: ['unpromoted', 'slave'] };
+
+/** A role attribute as pacemaker reads it: the legacy names are the same roles; unset is `fallback`. */
+export function hasRole(value: string | undefined, role: keyof typeof ROLE, fallback = 'started'): boolean {
+  return ROLE[role].includes((value ?? fallback).toLowerCase());
+}
+
 export interface CibVersion {
   epoch: string;
   adminEpoch: string;

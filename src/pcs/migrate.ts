@@ -29,17 +29,20 @@ function* primitives(el: XmlElement | undefined): Generator<XmlElement> {
   }
 }
 
-/** Another stack for the same service: ldirectord, or another resource that holds the VIP. */
+/** Another stack for the same service: ldirectord, or another resource that holds one of the VIPs. */
 function foreignStack(cib: Cib, o: BootstrapOptions): string | undefined {
   const resources = children(cib.configuration, 'resources')[0];
+  const ours = new Set([LVS_ID, CHECKER_ID, ...o.vips.map((v) => v.resource)]);
   for (const p of primitives(resources)) {
     const id = p.attrs.id ?? '';
     if (p.attrs.type === 'ldirectord') {
       return `resource '${id}' runs ldirectord (${agentOf(p)})`;
     }
-    if (id === LVS_ID || id === CHECKER_ID) continue;
-    const holder = Object.entries(nvpairs(p, 'instance_attributes')).find(([, value]) => sameAddress(value, o.vip));
-    if (holder) return `resource '${id}' (${agentOf(p)}) holds the VIP ${o.vip} (${holder[0]}=${holder[1]})`;
+    if (ours.has(id)) continue;
+    for (const vip of o.vips) {
+      const holder = Object.entries(nvpairs(p, 'instance_attributes')).find(([, value]) => sameAddress(value, vip.address));
+      if (holder) return `resource '${id}' (${agentOf(p)}) holds the VIP ${vip.address} (${holder[0]}=${holder[1]})`;
+    }
   }
   return undefined;
 }

@@ -1,8 +1,9 @@
 // The options of `lvskit bootstrap`, checked before anything runs: every value that reaches a pcs
 // argument is one the resource or cluster accepts, with a message naming the option otherwise.
 import { UsageError } from '../errors';
-import { ipFamily, isInterfaceName } from '../net/address';
+import { isInterfaceName } from '../net/address';
 import { parseSafetyOptions, type SafetyOptions, type SafetyRaw } from './safety';
+import { parsePlacement, parseVips, type Placement, type Vip } from './vips';
 
 export type Checker = 'ocf' | 'systemd';
 
@@ -20,9 +21,11 @@ export const DEFAULTS = {
 export interface RawOptions extends SafetyRaw {
   nodes?: string;
   name?: string;
-  vip?: string;
+  /** One or several (--vip repeated): ADDR[/PREFIX][@NIC]. */
+  vip?: string | string[];
   nic?: string;
   vipPrefix?: string;
+  placement?: string;
   syncInterface?: string;
   config?: string;
   stickiness?: string;
@@ -38,9 +41,9 @@ export interface RawOptions extends SafetyRaw {
 export interface BootstrapOptions extends SafetyOptions {
   nodes: string[];
   name: string;
-  vip: string;
-  nic: string;
-  vipPrefix: number | undefined;
+  /** In the order given: the first is `lvs`, the others lvs2, lvs3, … (vips.ts). */
+  vips: Vip[];
+  placement: Placement;
   syncInterface: string | undefined;
   checker: Checker;
   /** The checker's configuration file (ocf checker only). */
@@ -76,14 +79,6 @@ function parseNodes(raw: string | undefined): string[] {
   return nodes;
 }
 
-function parsePrefix(raw: string | undefined, family: 4 | 6): number | undefined {
-  if (raw === undefined) return undefined;
-  const max = family === 4 ? 32 : 128;
-  const n = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= 1 && n <= max)) throw new UsageError(`--vip-prefix must be an integer from 1 to ${max} for an IPv${family} VIP, got '${raw}'`);
-  return n;
-}
-
 function parseConfigPath(raw: string): string {
   // The path becomes `configfile=<path>` in the CIB: no whitespace or control characters, absolute.
   if (!raw.startsWith('/') || raw.length > 4096 || /[\s\x00-\x1f\x7f]/.test(raw)) {
@@ -108,19 +103,17 @@ export function parseOptions(raw: RawOptions): BootstrapOptions {
   const name = raw.name ?? DEFAULTS.name;
   if (!CLUSTER_NAME.test(name)) throw new UsageError(`--name: '${name}' is not a valid cluster name (up to 32 letters, digits, '.', '_', '-', starting with a letter or digit)`);
 
-  if (raw.vip === undefined || raw.vip === '') throw new UsageError('--vip is required: the virtual IP address the promoted director holds');
-  const family = ipFamily(raw.vip);
-  if (family === undefined) throw new UsageError(`--vip is not an IPv4 or IPv6 address: '${raw.vip}'`);
-
-  const nic = raw.nic ?? DEFAULTS.nic;
-  if (!isInterfaceName(nic)) throw new UsageError(`--nic is not a valid interface name: '${nic}'`);
-  if (nic === 'lo') throw new UsageError('--nic cannot be lo: the unpromoted directors hold the VIP there');
-  const vipPrefix = parsePrefix(raw.vipPrefix, family);
+  const vips = parseVips(raw.vip, raw.nic, raw.vipPrefix, DEFAULTS.nic);
+  const placement = parsePlacement(raw.placement);
 
   let syncInterface: string | undefined;
   if (raw.syncInterface !== undefined) {
     if (!isInterfaceName(raw.syncInterface)) throw new UsageError(`--sync-interface is not a valid interface name: '${raw.syncInterface}'`);
     syncInterface = raw.syncInterface;
+    // The lvs agent runs the sync daemon of its own role only; two VIPs promoted apart would fight over it.
+    if (placement === 'spread' && vips.length > 1) {
+      throw new UsageError('--sync-interface cannot be combined with --placement spread and several VIPs: each lvs instance runs only the sync daemon of its own role (master promoted, backup not), so a director promoted for one VIP and not for another would have its instances stop each other\'s daemon');
+    }
   }
 
   const checker = raw.checker ?? DEFAULTS.checker;
@@ -148,9 +141,8 @@ export function parseOptions(raw: RawOptions): BootstrapOptions {
   return {
     nodes,
     name,
-    vip: raw.vip,
-    nic,
-    vipPrefix,
+    vips,
+    placement,
     syncInterface,
     checker,
     config,

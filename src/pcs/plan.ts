@@ -3,12 +3,13 @@
 // resource steps). The layout is docs/failover.md's: lvsd a clone on every director, lvs promotable,
 // promoted only where lvsd runs.
 import { sameAddress } from '../net/address';
-import { type Cib, cibBoolean, children, isInfinity, nvpairs, type XmlElement } from './cib';
+import { type Cib, cibBoolean, children, hasRole, isInfinity, nvpairs, type XmlElement } from './cib';
 import type { CorosyncConf } from './cluster';
 import { canUpdateCorosyncOnline, type Dialect, type Vocabulary, vocabulary } from './dialect';
 import { CHECKER_OPERATIONS, describeOps, findShortOps, LVS_OPERATIONS, type Operation, opArgs } from './operations';
 import { type BootstrapOptions, DEFAULTS } from './options';
 import { qdeviceSteps, safetyResourceSteps } from './safety';
+import { placementSteps, promotableId, type Vip } from './vips';
 
 export type Phase = 'cluster' | 'resources';
 
@@ -37,6 +38,8 @@ export interface Step {
   manual?: string[];
   /** Resource phase: the CIB's answer. */
   check?: (cib: Cib) => Verdict;
+  /** The lvs resource a per-VIP step is about. */
+  resource?: string;
 }
 
 export const HACLUSTER = 'hacluster';
@@ -45,14 +48,23 @@ export const CHECKER_ID = 'lvsd';
 export const CHECKER_CLONE_ID = 'lvsd-clone';
 const TODO: Verdict = { kind: 'todo' };
 
+/**
+ * The sync interface of this VIP's lvs: the first VIP's only. The sync daemons are one per director
+ * and the master syncs every connection of the director, whatever its VIP (docs/bootstrap.md).
+ */
+function syncInterfaceOf(o: BootstrapOptions, vip: Vip): string | undefined {
+  return vip.resource === LVS_ID ? o.syncInterface : undefined;
+}
+
 /** The lvs instance attributes bootstrap sets, with the agent's defaults for the unset ones. */
-function lvsParams(o: BootstrapOptions): [string, string][] {
+function lvsParams(o: BootstrapOptions, vip: Vip): [string, string][] {
   const p: [string, string][] = [
-    ['nic', o.nic],
-    ['vip', o.vip],
+    ['nic', vip.nic],
+    ['vip', vip.address],
   ];
-  if (o.vipPrefix !== undefined) p.push(['vip_prefix', String(o.vipPrefix)]);
-  if (o.syncInterface !== undefined) p.push(['sync_interface', o.syncInterface]);
+  if (vip.prefix !== undefined) p.push(['vip_prefix', String(vip.prefix)]);
+  const sync = syncInterfaceOf(o, vip);
+  if (sync !== undefined) p.push(['sync_interface', sync]);
   return p;
 }
 
@@ -61,17 +73,17 @@ function hostPrefix(vip: string): number {
 }
 
 /** Differences between the lvs primitive found and the one bootstrap would create. */
-function lvsDifferences(prim: XmlElement, o: BootstrapOptions): string[] {
+function lvsDifferences(prim: XmlElement, o: BootstrapOptions, vip: Vip): string[] {
   const have = nvpairs(prim, 'instance_attributes');
   const diffs: string[] = [];
   const cmp = (name: string, want: string, got: string, same = want === got) => {
     if (!same) diffs.push(`${name}=${got || '(unset)'} (wanted ${want || '(unset)'})`);
   };
-  cmp('vip', o.vip, have.vip ?? '', sameAddress(o.vip, have.vip ?? ''));
-  cmp('nic', o.nic, have.nic ?? DEFAULTS.nic);
-  const prefix = String(o.vipPrefix ?? hostPrefix(o.vip));
-  cmp('vip_prefix', prefix, have.vip_prefix ?? String(hostPrefix(o.vip)));
-  cmp('sync_interface', o.syncInterface ?? '', have.sync_interface ?? '');
+  cmp('vip', vip.address, have.vip ?? '', sameAddress(vip.address, have.vip ?? ''));
+  cmp('nic', vip.nic, have.nic ?? DEFAULTS.nic);
+  const prefix = String(vip.prefix ?? hostPrefix(vip.address));
+  cmp('vip_prefix', prefix, have.vip_prefix ?? String(hostPrefix(vip.address)));
+  cmp('sync_interface', syncInterfaceOf(o, vip) ?? '', have.sync_interface ?? '');
   return diffs;
 }
 
@@ -90,23 +102,25 @@ function isPromotableWrapper(w: XmlElement): boolean {
 
 // ---- the CIB's answers -----------------------------------------------------------------------
 
-function checkLvs(cib: Cib, o: BootstrapOptions, cloneId: string): Verdict {
+function checkLvs(cib: Cib, o: BootstrapOptions, vip: Vip, cloneId: string): Verdict {
+  const id = vip.resource;
   const wrapper = cib.resource(cloneId);
   if (!wrapper) {
-    const prim = cib.resource(LVS_ID);
-    if (prim) return { kind: 'conflict', why: `resource '${LVS_ID}' exists but is not in the promotable clone '${cloneId}' (it is a <${prim.el.name}> in <${prim.parent.name} id=${prim.parent.attrs.id ?? ''}>)` };
+    const prim = cib.resource(id);
+    if (prim) return { kind: 'conflict', why: `resource '${id}' exists but is not in the promotable clone '${cloneId}' (it is a <${prim.el.name}> in <${prim.parent.name} id=${prim.parent.attrs.id ?? ''}>)` };
     return TODO;
   }
   const w = wrapper.el;
   if (!isPromotableWrapper(w)) return { kind: 'conflict', why: `'${cloneId}' exists but is a <${w.name}>, not a promotable clone` };
-  const prim = children(w, 'primitive').find((p) => p.attrs.id === LVS_ID);
-  if (!prim) return { kind: 'conflict', why: `the promotable clone '${cloneId}' exists but does not hold a resource '${LVS_ID}'` };
-  if (agentOf(prim) !== 'ocf:heartbeat:lvs') return { kind: 'conflict', why: `resource '${LVS_ID}' exists as ${agentOf(prim)}, not ocf:heartbeat:lvs` };
-  const diffs = lvsDifferences(prim, o);
+  const prim = children(w, 'primitive').find((p) => p.attrs.id === id);
+  if (!prim) return { kind: 'conflict', why: `the promotable clone '${cloneId}' exists but does not hold a resource '${id}'` };
+  if (agentOf(prim) !== 'ocf:heartbeat:lvs') return { kind: 'conflict', why: `resource '${id}' exists as ${agentOf(prim)}, not ocf:heartbeat:lvs` };
+  const diffs = lvsDifferences(prim, o, vip);
   if (diffs.length) {
-    return { kind: 'conflict', why: `resource '${LVS_ID}' exists with ${diffs.join(', ')}; change it with pcs resource update ${LVS_ID} …, or remove it` };
+    const order = o.vips.length > 1 && diffs.some((d) => d.startsWith('vip=')) ? ' (the VIPs are lvs, lvs2, … in the order of the --vip options: keep that order and add new VIPs last)' : '';
+    return { kind: 'conflict', why: `resource '${id}' exists with ${diffs.join(', ')}${order}; change it with pcs resource update ${id} …, or remove it` };
   }
-  return { kind: 'done', what: `promotable clone ${cloneId} of ${LVS_ID} (ocf:heartbeat:lvs, ${lvsParams(o).map(([k, v]) => `${k}=${v}`).join(' ')})` };
+  return { kind: 'done', what: `promotable clone ${cloneId} of ${id} (ocf:heartbeat:lvs, ${lvsParams(o, vip).map(([k, v]) => `${k}=${v}`).join(' ')})` };
 }
 
 /** The primitive `lvsd` wherever it is (the previous layout had it at the top level). */
@@ -150,12 +164,6 @@ function checkOps(prim: XmlElement | undefined, what: string, want: Operation[],
   const { short, intervals } = findShortOps(prim, want);
   if (short.length === 0) return { kind: 'done', what: `${what} has operation timeouts of at least ${describeOps(want)}` };
   return { kind: 'todo', argv: command(short, intervals) };
-}
-
-const ROLE = { promoted: ['promoted', 'master'], unpromoted: ['unpromoted', 'slave'] };
-
-function hasRole(value: string | undefined, role: keyof typeof ROLE, fallback = 'started'): boolean {
-  return ROLE[role].includes((value ?? fallback).toLowerCase());
 }
 
 /** Colocation: the promoted lvs clone only where the checker clone runs. */
@@ -281,23 +289,23 @@ function clusterSteps(o: BootstrapOptions, dialect: Dialect, pcsVersion: string)
   ];
 }
 
+function timeoutsStep(id: string, rsc: string, ops: Operation[], primitive: (cib: Cib) => XmlElement | undefined, v: Vocabulary): Step {
+  const update = (short: Operation[], intervals: Map<Operation, number>) => ['pcs', 'resource', 'update', rsc, ...opArgs(short, v, intervals)];
+  return {
+    phase: 'resources',
+    id,
+    description: `operation timeouts of ${rsc} (${describeOps(ops)}), when the CIB has shorter ones: only those are updated (it is created with them)`,
+    argv: update(ops, new Map()),
+    check: (cib) => checkOps(primitive(cib), rsc, ops, update),
+  };
+}
+
 export function resourceSteps(o: BootstrapOptions, dialect: Dialect): Step[] {
   const v = vocabulary(dialect);
-  const clone = v.cloneId;
   const steps: Step[] = [];
   const interleave = (id: string, cloneId: string, why: string): Step => {
     const argv = ['pcs', 'resource', 'meta', cloneId, 'interleave=true'];
     return { phase: 'resources', id, description: `interleave=true on ${cloneId}: ${why}`, argv, check: (cib) => checkInterleave(cib, cloneId, argv) };
-  };
-  const timeouts = (id: string, rsc: string, ops: Operation[], primitive: (cib: Cib) => XmlElement | undefined): Step => {
-    const update = (short: Operation[], intervals: Map<Operation, number>) => ['pcs', 'resource', 'update', rsc, ...opArgs(short, v, intervals)];
-    return {
-      phase: 'resources',
-      id,
-      description: `operation timeouts of ${rsc} (${describeOps(ops)}), when the CIB has shorter ones: only those are updated (it is created with them)`,
-      argv: update(ops, new Map()),
-      check: (cib) => checkOps(primitive(cib), rsc, ops, update),
-    };
   };
 
   if (!o.stonith) {
@@ -335,35 +343,68 @@ export function resourceSteps(o: BootstrapOptions, dialect: Dialect): Step[] {
   // For constraints that make lvsd-clone the dependent (pacemaker reads the dependent clone's
   // interleave: pcmk_sched_instances.c can_interleave_actions, pcmk_sched_clone.c can_interleave).
   steps.push(interleave('checker-interleave', CHECKER_CLONE_ID, 'when it lacks it (it is created with it)'));
-  steps.push(timeouts('checker-ops', CHECKER_ID, CHECKER_OPERATIONS, checkerPrimitive));
-  steps.push({
-    phase: 'resources',
-    id: 'lvs',
-    description: `create ${LVS_ID} as the promotable clone ${clone}: the promoted director holds the VIP on ${o.nic}`,
-    argv: [
-      'pcs', 'resource', 'create', LVS_ID, 'ocf:heartbeat:lvs',
-      ...lvsParams(o).map(([k, val]) => `${k}=${val}`),
-      ...opArgs(LVS_OPERATIONS, v),
-      ...v.promotableArgs,
-    ],
-    check: (cib) => checkLvs(cib, o, clone),
-  });
-  steps.push(timeouts('lvs-ops', LVS_ID, LVS_OPERATIONS, (cib) => children(cib.resource(clone)?.el, 'primitive').find((p) => p.attrs.id === LVS_ID)));
-  steps.push({
-    phase: 'resources',
-    id: 'colocation',
-    description: `promote ${LVS_ID} only where ${CHECKER_ID} runs`,
-    argv: ['pcs', 'constraint', 'colocation', 'add', v.promoted, clone, 'with', CHECKER_CLONE_ID, v.colocationScore],
-    check: (cib) => checkColocation(cib, clone),
-  });
-  steps.push({
-    phase: 'resources',
-    id: 'order',
-    description: `when both start together, start ${CHECKER_ID} before promoting ${LVS_ID} (Optional: a checker that cannot start never blocks a promotion)`,
-    argv: ['pcs', 'constraint', 'order', 'start', CHECKER_CLONE_ID, 'then', 'promote', clone, 'kind=Optional'],
-    check: (cib) => checkOrder(cib, clone),
-  });
+  steps.push(timeoutsStep('checker-ops', CHECKER_ID, CHECKER_OPERATIONS, checkerPrimitive, v));
+  // Each VIP's placement right after its clone: a new clone is unplaced for as short a time as can be.
+  const placement = placementSteps(o.vips, o.placement, v);
+  for (const vip of o.vips) {
+    steps.push(...vipSteps(o, vip, v));
+    for (const p of placement.filter((x) => x.resource === vip.resource)) steps.push({ phase: 'resources', ...p });
+  }
   return steps;
+}
+
+/** The step that creates a VIP's lvs clone. */
+export function isCreateVip(s: Step): boolean {
+  return s.resource !== undefined && s.id === s.resource;
+}
+
+/** The id of the timeouts step of the resource a step is about. */
+export function timeoutsOf(s: Step): string {
+  return `${s.resource ?? ''}-ops`;
+}
+
+/** The steps of one VIP's lvs clone; the first VIP's keep the ids they had with one VIP. */
+function vipSteps(o: BootstrapOptions, vip: Vip, v: Vocabulary): Step[] {
+  const rsc = vip.resource;
+  const clone = promotableId(rsc, v);
+  const first = rsc === LVS_ID;
+  const id = (step: string) => (first ? step : `${rsc}-${step}`);
+  const where = o.vips.length > 1 ? `${vip.address} on ${vip.nic}` : `the VIP on ${vip.nic}`;
+  return [
+    {
+      phase: 'resources',
+      id: rsc,
+      resource: rsc,
+      description: `create ${rsc} as the promotable clone ${clone}: the promoted director holds ${where}`,
+      argv: [
+        'pcs', 'resource', 'create', rsc, 'ocf:heartbeat:lvs',
+        ...lvsParams(o, vip).map(([k, val]) => `${k}=${val}`),
+        ...opArgs(LVS_OPERATIONS, v),
+        ...v.promotableArgs,
+      ],
+      check: (cib) => checkLvs(cib, o, vip, clone),
+    },
+    {
+      ...timeoutsStep(`${rsc}-ops`, rsc, LVS_OPERATIONS, (cib) => children(cib.resource(clone)?.el, 'primitive').find((p) => p.attrs.id === rsc), v),
+      resource: rsc,
+    },
+    {
+      phase: 'resources',
+      id: id('colocation'),
+      resource: rsc,
+      description: `promote ${rsc} only where ${CHECKER_ID} runs`,
+      argv: ['pcs', 'constraint', 'colocation', 'add', v.promoted, clone, 'with', CHECKER_CLONE_ID, v.colocationScore],
+      check: (cib) => checkColocation(cib, clone),
+    },
+    {
+      phase: 'resources',
+      id: id('order'),
+      resource: rsc,
+      description: `when both start together, start ${CHECKER_ID} before promoting ${rsc} (Optional: a checker that cannot start never blocks a promotion)`,
+      argv: ['pcs', 'constraint', 'order', 'start', CHECKER_CLONE_ID, 'then', 'promote', clone, 'kind=Optional'],
+      check: (cib) => checkOrder(cib, clone),
+    },
+  ];
 }
 
 export function buildPlan(o: BootstrapOptions, dialect: Dialect, pcsVersion: string = dialect): Step[] {

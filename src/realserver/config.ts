@@ -2,7 +2,7 @@
 import { UsageError } from '../errors';
 import { type Family, ipFamily, sameAddress, vipProblem } from '../net/address';
 import type { InterfaceAddress } from '../net/ip';
-import { arpLeaks, HIDDEN_ARP } from '../net/dr';
+import { arpLeaks, HIDDEN_ARP, resolution } from '../net/dr';
 
 export interface Target {
   vip: string;
@@ -11,7 +11,7 @@ export interface Target {
   prefix: number;
 }
 
-export { HIDDEN_ARP };
+export { HIDDEN_ARP, resolution };
 
 /** net/ipv4/conf/all/arp_ignore -> net.ipv4.conf.all.arp_ignore, as sysctl(8) writes it. */
 export function dotted(key: string): string {
@@ -54,7 +54,7 @@ export function problems(t: Target, o: Observed): string[] {
   const onLo = o.at.filter((a) => a.ifname === 'lo');
   if (onLo.length === 0) out.push(`${t.vip} is not on lo`);
   for (const a of onLo) if (a.prefix !== t.prefix) out.push(`${t.vip} is on lo as /${a.prefix}, not /${t.prefix}`);
-  for (const a of o.at) if (a.ifname !== 'lo') out.push(`${t.vip} is on ${a.ifname}: this host answers ARP for it there`);
+  for (const a of o.at) if (a.ifname !== 'lo') out.push(`${t.vip} is on ${a.ifname}: this host answers ${resolution(t.family)} for it there`);
   if (t.family === 4) out.push(...arpProblems(o));
   return out;
 }

@@ -8,7 +8,7 @@ import { readNoFollow, writeNoFollow } from '../fs/nofollow';
 import { ipFamily, sameAddress } from '../net/address';
 import { addAddress, deleteAddress, whereIs } from '../net/ip';
 import { arpKey, readSysctl, writeSysctl } from '../net/sysctl';
-import { arpProblems, arpStillNeeded, dotted, HIDDEN_ARP, type Observed, parseTarget, problems, type RealServerState, type Target, withoutVip, withVip } from './config';
+import { arpProblems, arpStillNeeded, dotted, HIDDEN_ARP, type Observed, parseTarget, problems, type RealServerState, resolution, type Target, withoutVip, withVip } from './config';
 
 export const STATE_FILE = '/run/lvskit/realserver.json';
 
@@ -100,7 +100,7 @@ function up(t: Target, ctx: RealServerContext): number {
   const elsewhere = whereIs(t.vip, t.family).filter((a) => a.ifname !== 'lo');
   if (elsewhere.length > 0) {
     throw new LvskitError(
-      `${t.vip} is on ${elsewhere.map((a) => `${a.ifname} (/${a.prefix})`).join(', ')}: a DR real server must not hold the VIP on a NIC, it would answer ARP for it (is this a director?); nothing was changed`,
+      `${t.vip} is on ${elsewhere.map((a) => `${a.ifname} (/${a.prefix})`).join(', ')}: a DR real server must not hold the VIP on a NIC, it would answer ${resolution(t.family)} for it (is this a director?); nothing was changed`,
     );
   }
   const foreign = whereIs(t.vip, t.family).filter((a) => a.ifname === 'lo' && a.prefix !== t.prefix);

@@ -1,5 +1,6 @@
 // `lvskit status` on one screen: role and VIP, the checker's reals, the cluster.
 import { printable } from '../checker/checks/detail';
+import { resolution } from '../net/dr';
 import type { StatusView } from './collect';
 
 /**
@@ -29,7 +30,12 @@ export function renderStatus(view: StatusView): string {
   out.push('Director');
   if (v.directors.length === 0) out.push('  no lvs instance has run on this node');
   for (const d of v.directors) {
-    const where = d.role === 'promoted' ? `on ${d.nic}, answering ARP` : d.role === 'unpromoted' ? 'on lo, ARP hidden (serving as a real server)' : 'not configured';
+    // IPv6 has no ARP to hide: neighbour discovery never answers for an address of another interface.
+    const v6 = d.vip.includes(':');
+    const where =
+      d.role === 'promoted' ? `on ${d.nic}, answering ${resolution(v6 ? 6 : 4)}`
+      : d.role === 'unpromoted' ? `on lo, ${v6 ? 'not advertised' : 'ARP hidden'} (serving as a real server)`
+      : 'not configured';
     out.push(`  ${d.instance}: ${d.role.toUpperCase()}  VIP ${d.vip} ${where}`);
     if (d.duplicate) {
       const who = d.duplicate.peers?.length ? `cluster director ${d.duplicate.peers.join(', ')}` : 'a host that is not a cluster director';

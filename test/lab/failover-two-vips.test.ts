@@ -1,6 +1,6 @@
 // Two VIPs promoted on different directors (lab/directors.ts, layout 'two-vips'): lvs for
-// 198.51.100.100 from `lvskit bootstrap --apply`, lvs2 for .101 created with pcs like it, kept on the
-// other director. Each director forwards one VIP and is a DR real server (VIP on lo, ARP hidden) for
+// 198.51.100.100 from `lvskit bootstrap --apply`, lvs2 for .101 added by a second run with both VIPs
+// and --placement spread, which promotes it on the other director. Each director forwards one VIP and is a DR real server (VIP on lo, ARP hidden) for
 // the other; r1 serves both. The client requests both VIPs every 100 ms; the sampler watches both
 // directors and who answers ARP for each VIP. A looping packet (a director balancing again what the
 // other sent it) shows as a timeout, or as IPVS connection entries for the same client connection
@@ -73,6 +73,27 @@ describe('two VIPs promoted on different directors, each a real server for the o
     const both = [...on1].filter((x) => on2.has(x));
     assert.ok(on1.size > 0 && on2.size > 0, `both directors balanced connections (${on1.size} on ${d1}, ${on2.size} on ${d2})`);
     assert.deepEqual(both.slice(0, 5), [], `no connection balanced by both directors (${both.length})`);
+    await assertSampledInvariants(smp(), topo(), since());
+  });
+
+  it('3. the director of the second VIP dies: the survivor holds both VIPs (spread keeps them apart only while it can), requests to both resume', async function () {
+    this.timeout(480_000);
+    const second = c().vips[1]!;
+    const dead = holder.get(second);
+    assert.ok(dead, 'the directors are known (the scenarios before passed)');
+    const survivor = c().directors.find((d) => d !== dead)!;
+    const t = await c().failover(f.load(second), 'kill', { vip: second, node: dead, sampler: smp() });
+    console.log(`      ${second}: ${dead} killed, ${SECOND_LVS} promoted on ${t.promoted ?? 'none'}, outage ${t.outage.ms ?? '?'} ms`);
+    assert.equal(t.promoted, survivor, `${SECOND_LVS} is promoted on ${survivor}: ${JSON.stringify(t)}`);
+    assert.ok(t.outage.ms !== undefined, `requests through ${second} resume`);
+    const view = await crmMon(topo(), survivor);
+    const t0 = await labNow(topo().kernel);
+    for (const vip of c().vips) {
+      assert.equal(view ? promotedNode(view, c().lvsOf(vip)) : undefined, survivor, `${c().lvsOf(vip)} (${vip}) promoted on ${survivor}: ${summary(view)}`);
+      assert.deepEqual(await vipOn(topo(), survivor, 'eth0', vip), [24], `${vip} on ${survivor}'s eth0`);
+      await until(`${survivor} to have ${vip}'s service`, 120_000, async () => ((await servicesFor(topo(), survivor, vip)).length > 0 ? true : undefined));
+      await until(`answers through ${vip} after the failover`, 60_000, async () => ((await f.load(vip).samples()).some((x) => x.at > t0 && x.ok) ? true : undefined));
+    }
     await assertSampledInvariants(smp(), topo(), since());
   });
 });

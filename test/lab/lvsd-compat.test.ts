@@ -3,7 +3,6 @@
 // and ocf:heartbeat:lvsd as pacemaker and ocf-tester run it.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultSpec, Topology, type ExecResult } from '../../lab';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
 import {
@@ -12,6 +11,7 @@ import {
   DIRECTOR,
   esc,
   hasService,
+  settled,
   ldirectordLink,
   listener,
   OCF,
@@ -77,24 +77,6 @@ function useTopology(): { topo: () => Topology; started: Started } {
     await topo?.destroy();
   });
   return { topo: get, started };
-}
-
-/** The sorted table once it has stopped changing for quietMs (and is not empty). */
-async function settled(topo: Topology, who: string, quietMs: number, timeoutMs: number): Promise<string[]> {
-  const end = Date.now() + timeoutMs;
-  let last: string[] = [];
-  let since = Date.now();
-  for (;;) {
-    const now = await table(topo);
-    if (now.join('\n') !== last.join('\n')) {
-      last = now;
-      since = Date.now();
-    } else if (now.length > 0 && Date.now() - since >= quietMs) {
-      return now;
-    }
-    if (Date.now() > end) throw new Error(`the table under ${who} did not settle within ${timeoutMs / 1000} s; last:\n${now.join('\n')}`);
-    await sleep(300);
-  }
 }
 
 // One topology for the whole file (a director and three DR real servers): building one costs seconds.

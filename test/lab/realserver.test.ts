@@ -2,19 +2,12 @@
 // node itself, the order that keeps ARP hidden, exact restore, idempotency, bad input, and direct
 // routing from a client through a director to the configured real server.
 import assert from 'node:assert/strict';
-import { defaultSpec, type ExecResult, Topology } from '../../lab';
+import { defaultSpec, Topology } from '../../lab';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
+import { FOUND, realserverCli } from '../support/realserver';
 import { ARP_SYSCTLS, HIDDEN, setSysctls, show, sysctls, VIP, vipOn } from '../support/lvs-agent';
 
 const VIP2 = '198.51.100.101';
-const STATE = '/run/lvskit/realserver.json';
-// Found before up; neither the defaults nor what up sets, so "restored" cannot pass by coincidence.
-const FOUND: Record<string, string> = {
-  'net.ipv4.conf.all.arp_ignore': '0',
-  'net.ipv4.conf.all.arp_announce': '1',
-  'net.ipv4.conf.lo.arp_ignore': '3',
-  'net.ipv4.conf.lo.arp_announce': '1',
-};
 
 describe('lvskit realserver (lab real server r1)', function () {
   this.timeout(60_000);
@@ -23,13 +16,7 @@ describe('lvskit realserver (lab real server r1)', function () {
     if (!topo) throw new Error('no topology (before() failed)');
     return topo;
   };
-  const rs = (...args: string[]): Promise<ExecResult> => t().exec('r1', [t().spec.binary, 'realserver', ...args]);
-  const expect = async (code: number, ...args: string[]): Promise<ExecResult> => {
-    const r = await rs(...args);
-    assert.equal(r.code, code, `realserver ${args.join(' ')}: expected exit ${code}\n${show(r)}`);
-    return r;
-  };
-  const stateFile = async () => (await t().exec('r1', ['cat', STATE])).stdout;
+  const { rs, expect, stateFile } = realserverCli(t);
   const arpAnswers = async () => (await t().exec('client', ['arping', '-c', '2', '-w', '3', '-I', 'eth0', VIP])).stdout;
   const curl = (vip: string) => t().exec('client', ['curl', '-sS', '--max-time', '3', `http://${vip}/`]);
 

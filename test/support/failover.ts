@@ -7,7 +7,7 @@ import { buildDirectors, type DirectorOptions, type Directors } from '../../lab/
 import { formatTimeline, type Timeline } from '../../lab/failover';
 import { startLoad, type Load } from '../../lab/load';
 import { labNow, nodeByMac } from '../../lab/observe';
-import { crmMon, nodesIn, summary, type ClusterView } from '../../lab/pacemaker';
+import { crmMon, nodesIn, PACEMAKER_LOG, summary, type ClusterView } from '../../lab/pacemaker';
 import { forwardingWhileRealServer, startSampler, twoArpAnswers, type Sampler } from '../../lab/sampler';
 import type { Topology } from '../../lab/topology';
 import { labKernel } from './lab';
@@ -46,7 +46,7 @@ export function failoverFile(options: DirectorOptions, loadOn: 'first VIP' | 'ev
   const loads = new Map<string, Load>();
   let since = 0;
   before(async function () {
-    this.timeout(1_200_000);
+    this.timeout(2_400_000);
     cluster = await buildDirectors(await labKernel(), options);
     sampler = await startSampler(cluster.topo);
     // 100 ms, not the benchmark's 50: in the single-CPU UML guest the 50 ms load (its requests and the
@@ -70,6 +70,25 @@ export function failoverFile(options: DirectorOptions, loadOn: 'first VIP' | 'ev
     sampler: () => sampler ?? assert.fail('no sampler (before() failed)'),
     since: () => since,
   };
+}
+
+/**
+ * For a failed failover: what pacemaker did on every director since `sinceMs` (lab clock), and the
+ * last notices, warnings and errors of each director's pacemaker log (the scheduler's reasons).
+ */
+export async function explain(cluster: Directors, sinceMs: number): Promise<string> {
+  const parts = [await cluster.history(sinceMs)];
+  for (const d of cluster.directors) {
+    const r = await cluster.topo.exec(d, ['tail', '-n', '400', PACEMAKER_LOG]).catch(() => undefined);
+    const lines = (r?.stdout ?? '').split('\n').filter((l) => /notice|warning|error|crit/i.test(l)).slice(-60);
+    parts.push(`--- ${d}: ${PACEMAKER_LOG}, last notices`, ...lines);
+  }
+  return parts.join('\n');
+}
+
+/** The failover's new director is `want`; otherwise fails with what pacemaker did and said. */
+export async function assertPromoted(cluster: Directors, t: Timeline, want: string): Promise<void> {
+  if (t.promoted !== want) assert.fail(`${want} is not promoted (${t.promoted ?? 'no director'} is)\n${await explain(cluster, t.faultAt)}`);
 }
 
 /** Polls `probe` until it returns a value; fails naming `what` after `timeoutMs`. */

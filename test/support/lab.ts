@@ -1,6 +1,6 @@
 // One lab kernel for the whole mocha run (booting UML costs seconds); each test builds its own
 // topology on it. Loaded through mocha's `require`, so mochaGlobalTeardown powers it off.
-import { openKernel, type Kernel } from '../../lab';
+import { defaultSpec, openKernel, type Kernel, Topology } from '../../lab';
 
 let shared: Promise<Kernel> | undefined;
 
@@ -17,3 +17,24 @@ export async function mochaGlobalTeardown(): Promise<void> {
 
 /** Time budget for a before() that may boot the lab. */
 export const BOOT_TIMEOUT_MS = 180_000;
+
+/**
+ * A topology for one describe(): built (then `setup`) in before(), destroyed in after(); the
+ * returned function gives it to the tests.
+ */
+export function useTopology(directors: number, reals = 0, setup?: (topo: Topology) => Promise<void>): () => Topology {
+  let topo: Topology | undefined;
+  before(async function () {
+    this.timeout(BOOT_TIMEOUT_MS);
+    topo = await Topology.create(await labKernel(), defaultSpec(directors, reals));
+    await setup?.(topo);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await topo?.destroy();
+  });
+  return () => {
+    if (!topo) throw new Error('no topology (before() failed)');
+    return topo;
+  };
+}

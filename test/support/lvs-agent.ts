@@ -192,3 +192,37 @@ export async function writeFile(topo: Topology, path: string, content: string, m
     assert.equal(r.code, 0, show(r));
   }
 }
+
+/** A call the agent must refuse (or, for stop, accept) without changing anything. */
+export interface BadInput {
+  what: string;
+  action?: string;
+  call: Call;
+  rc: number;
+  /** Words the ocf-exit-reason line must contain (the parameter and its value). */
+  reason?: string[];
+}
+
+/** One ocf-exit-reason: line in stderr names every word (the parameter and its value). */
+export function assertReason(stderr: string, words: string[], context: string): void {
+  const lines = stderr.split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
+  assert.ok(
+    lines.some((l) => words.every((w) => l.includes(w))),
+    `${context}: expected an ocf-exit-reason: line naming ${words.map((w) => `'${w}'`).join(' and ')}; stderr:\n${stderr}`,
+  );
+}
+
+/** One test per bad call on d1: its exit code, an ocf-exit-reason naming the parameter, and d1 exactly as before. */
+export function refusesEach(cases: BadInput[], topo: () => Topology, snap: (t: Topology, node: string) => Promise<unknown> = snapshot): void {
+  for (const c of cases) {
+    const action = c.action ?? 'start';
+    it(`${action} with ${c.what}: ${c.rc}${c.reason ? ' naming the parameter' : ''}, nothing changed`, async function () {
+      this.timeout(60_000);
+      const t = topo();
+      const before = await snap(t, 'd1');
+      const r = await expectRc(t, 'd1', action, c.rc, c.call);
+      if (c.reason) assertReason(r.stderr, c.reason, `${action} with ${c.what}`);
+      assert.deepEqual(await snap(t, 'd1'), before, `${action} with ${c.what} changed the system`);
+    });
+  }
+}

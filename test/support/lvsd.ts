@@ -4,6 +4,7 @@
 // the table every ~50 ms while it injects faults), so that the host's round trips do not blur times.
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe as describeResult, type ExecResult, type Topology } from '../../lab';
 import { waitFor, writeFile } from './lvs-agent';
 
@@ -99,6 +100,23 @@ export function ocfLvsd(topo: Topology, action: string, cfg: string, env: Record
 export async function readStatus(topo: Topology, config: string): Promise<Status> {
   const out = await topo.run(DIRECTOR, ['cat', statusPath(config)]);
   return JSON.parse(out) as Status;
+}
+
+/**
+ * Waits until lvsd's status file shows a check result for every real: a table can look finished
+ * before the slowest check (an unreachable real waits out its timeout) has said anything.
+ */
+export async function everyRealChecked(topo: Topology, config: string, timeoutMs = 60_000): Promise<Status> {
+  let last: Status | undefined;
+  await waitFor('a check result for every real in the status file', async () => {
+    last = await readStatus(topo, config).catch(() => undefined);
+    // checktype=on reals are never checked: they are up from the start.
+    return !!last && last.virtuals.every((v) => v.reals.every((r) => r.lastCheck !== undefined || r.health === 'up'));
+  }, timeoutMs, 300).catch((err: Error) => {
+    const unchecked = last?.virtuals.flatMap((v) => v.reals.filter((r) => !r.lastCheck).map((r) => `${v.virtual} ${r.real}`));
+    throw new Error(`${err.message}; unchecked: ${unchecked?.join(', ') ?? 'no status file'}`);
+  });
+  return last!;
 }
 
 /** Processes a test started in the lab, so that afterEach can end exactly those. */
@@ -235,6 +253,24 @@ export async function startTool(started: Started, node: string, args: string[], 
 /** `ipvsadm -S -n` lines, sorted (ipvsadm's own order depends on the kernel's hash table). */
 export async function table(topo: Topology, node = DIRECTOR): Promise<string[]> {
   return normalise(await topo.run(node, ['ipvsadm', '-S', '-n']));
+}
+
+/** The sorted table once it has stopped changing for quietMs (and is not empty): what a checker settles on. */
+export async function settled(topo: Topology, who: string, quietMs: number, timeoutMs: number): Promise<string[]> {
+  const end = Date.now() + timeoutMs;
+  let last: string[] = [];
+  let since = Date.now();
+  for (;;) {
+    const now = await table(topo);
+    if (now.join('\n') !== last.join('\n')) {
+      last = now;
+      since = Date.now();
+    } else if (now.length > 0 && Date.now() - since >= quietMs) {
+      return now;
+    }
+    if (Date.now() > end) throw new Error(`the table under ${who} did not settle within ${timeoutMs / 1000} s; last:\n${now.join('\n')}`);
+    await sleep(300);
+  }
 }
 
 export function normalise(saved: string): string[] {

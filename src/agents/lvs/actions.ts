@@ -214,6 +214,20 @@ function restoreSysctls(a: Agent, state: LvsState, keys: string[]): void {
   setSysctls(a, values);
 }
 
+/**
+ * The ARP sysctls as found before the first start, unless another IPv4 address (another lvs
+ * instance's VIP, or one `lvskit realserver` put there) is still on lo: un-hiding ARP would make
+ * this node answer for it too.
+ */
+function restoreArp(a: Agent, state: LvsState, all: InterfaceAddress[]): void {
+  const others = all.filter((x) => x.ifname === 'lo' && !sameAddress(x.address, a.c.vip) && !x.address.startsWith('127.'));
+  if (others.length === 0) {
+    restoreSysctls(a, state, Object.keys(HIDDEN_ARP));
+    return;
+  }
+  a.ctx.log.info(`ARP stays hidden: ${others.map((x) => x.address).join(', ')} still on lo (a DR real server for it)`);
+}
+
 /** Records the place before adding it (a crash in between leaves it known as ours), then adds it. */
 function addVip(a: Agent, state: LvsState, dev: string, prefix: number): void {
   state.added = { ...state.added, [dev]: prefix };
@@ -242,20 +256,22 @@ function moveToNic(a: Agent, state: LvsState): boolean {
     throw new OcfError(OCF.ERR_GENERIC, `ip ${f.change.op === 'add' ? 'adding' : 'deleting'} ${c.vip}/${f.change.prefix} ${f.change.op === 'add' ? 'to' : 'from'} ${f.change.dev}: ${f.error}`);
   }
   if (changes.length === 1) return false;
-  const { lo: _gone, ...rest } = state.added;
-  state.added = rest;
-  a.sys.saveState(a.statePath, state);
+  forgetPlace(a, state, 'lo');
   return true;
 }
 
 /** Removes the VIP from `dev`, only with the prefixes this agent adds there. */
 function removeVip(a: Agent, state: LvsState | undefined, at: InterfaceAddress[], dev: string): void {
   for (const x of at.filter((y) => y.ifname === dev && ours(a, y, state))) a.sys.deleteAddress(dev, a.c.vip, x.prefix, a.c.family);
-  if (state?.added?.[dev] !== undefined) {
-    const { [dev]: _gone, ...rest } = state.added;
-    state.added = rest;
-    a.sys.saveState(a.statePath, state);
-  }
+  if (state) forgetPlace(a, state, dev);
+}
+
+/** The VIP is no longer on `dev`: its record goes from the state file. */
+function forgetPlace(a: Agent, state: LvsState, dev: string): void {
+  if (state.added?.[dev] === undefined) return;
+  const { [dev]: _gone, ...rest } = state.added;
+  state.added = rest;
+  a.sys.saveState(a.statePath, state);
 }
 
 function cleanIpvs(a: Agent, ipvs: IpvsCalls | undefined): void {
@@ -422,9 +438,10 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
     : Promise.resolve(`no ${c.family === 6 ? 'send_ua' : 'ARP sender'} installed: VIP ${c.vip} not announced`);
   guarded('promote', () => {
     const full = beginState(a, state);
+    const all = a.sys.addresses(c.family);
     // Without a record of the lo prefix (a state from an older version), look for it.
-    if (!tookLo) removeVip(a, full, a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip)), 'lo');
-    if (c.family === 4) restoreSysctls(a, full, Object.keys(HIDDEN_ARP));
+    if (!tookLo) removeVip(a, full, all.filter((x) => sameAddress(x.address, c.vip)), 'lo');
+    if (c.family === 4) restoreArp(a, full, all);
     if (c.forwarding) setSysctls(a, { [forwardingKey(c)]: '1' });
     syncAnchor(a, ipvs, true);
     syncDaemons(a, ipvs, 'master');
@@ -462,7 +479,8 @@ function stop(ctx: OcfContext, sys: LvsSystem): OcfCode {
   const ipvsadm = needsIpvsadm(c) ? have(a, 'ipvsadm') : undefined;
   return guarded('stop', () => {
     const state = load(a);
-    const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
+    const all = a.sys.addresses(c.family);
+    const at = all.filter((x) => sameAddress(x.address, c.vip));
     removeVip(a, state, at, c.nic);
     removeVip(a, state, at, 'lo');
     if (c.syncInterface && ipvsadm) {
@@ -470,7 +488,10 @@ function stop(ctx: OcfContext, sys: LvsSystem): OcfCode {
       syncAnchor(a, ipvs, false);
       syncDaemons(a, ipvs, undefined);
     }
-    if (state) restoreSysctls(a, state, Object.keys(state.saved));
+    if (state) {
+      restoreSysctls(a, state, Object.keys(state.saved).filter((k) => !(k in HIDDEN_ARP)));
+      if (c.family === 4) restoreArp(a, state, all);
+    }
     const seen = observe(a, state);
     if (seen.role !== 'stopped') throw new OcfError(OCF.ERR_GENERIC, `after stop the node is ${seen.role}, expected stopped`);
     if (seen.foreign) ctx.log.warn(`${seen.foreign}: left as it is`);

@@ -112,7 +112,8 @@ export function readInstances(env: NodeJS.ProcessEnv): Array<{ instance: string;
   const dir = stateDir(env);
   let names: string[] = [];
   try {
-    names = readdirSync(dir).filter((n) => /^lvs-.*\.json$/.test(n));
+    // By name: the directory's own order (tmpfs: newest first) would reorder lvskit status from run to run.
+    names = readdirSync(dir).filter((n) => /^lvs-.*\.json$/.test(n)).sort();
   } catch {
     return [];
   }

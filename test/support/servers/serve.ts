@@ -190,7 +190,9 @@ function ftp(l: Extract<Listener, { kind: 'ftp' }>): net.Server {
     let data: Promise<net.Socket> | undefined;
     const passive = (reply: (port: number) => string) => {
       const server = net.createServer();
-      data = new Promise((resolve) => server.once('connection', (c) => (server.close(), resolve(c))));
+      // A checker may reset the data connection: unhandled, that reset killed every server here.
+      data = new Promise((resolve) => server.once('connection', (c) => (c.on('error', () => undefined), server.close(), resolve(c))));
+      server.on('error', () => undefined);
       server.listen(0, () => s.write(reply((server.address() as net.AddressInfo).port)));
     };
     onLines(s, (line) => {
@@ -364,6 +366,9 @@ function serversFor(l: Listener): Array<net.Server | dgram.Socket> {
       return [net.createServer((s) => trickle(s, l.text))];
   }
 }
+
+// A test server must outlive one bad connection: say what went wrong and keep serving.
+process.on('uncaughtException', (err) => process.stderr.write(`serve: ${err.stack ?? String(err)}\n`));
 
 async function main(): Promise<void> {
   const listening: Array<Promise<void>> = [];

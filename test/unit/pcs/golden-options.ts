@@ -26,3 +26,13 @@ export const GOLDEN_SAFE_OPTIONS: RawOptions = {
   fenceOption: ['pcmk_host_map=d1:vm-d1;d2:vm-d2', 'key_file=/etc/cluster/fence_xvm.key', 'pcmk_delay_max=5s'],
   qdevice: 'q1',
 };
+
+/** Several VIPs, both families, one on its own NIC, spread over the directors: golden/vips-*.txt. */
+export const GOLDEN_VIPS_OPTIONS: RawOptions = {
+  nodes: 'd1,d2,d3',
+  name: 'web',
+  vip: ['198.51.100.100', '2001:db8::100/64', '203.0.113.100/24@eth1'],
+  vipPrefix: '24',
+  placement: 'spread',
+  stonith: false,
+};

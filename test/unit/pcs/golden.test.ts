@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GOLDEN_OPTIONS, GOLDEN_VERSIONS } from './golden-options';
+import { GOLDEN_OPTIONS, GOLDEN_VERSIONS, GOLDEN_VIPS_OPTIONS } from './golden-options';
 import { bootstrapIn, GOLDEN, NO_SYSTEM } from './helpers';
 
 describe('pcs/bootstrap: dry-run output per dialect (golden files)', () => {
@@ -12,6 +12,14 @@ describe('pcs/bootstrap: dry-run output per dialect (golden files)', () => {
       assert.equal(r.error, undefined);
       assert.equal(r.code, 0);
       assert.equal(r.out, readFileSync(join(GOLDEN, `${dialect}.txt`), 'utf8'));
+    });
+  }
+
+  for (const [dialect, version] of Object.entries(GOLDEN_VERSIONS)) {
+    it(`prints exactly golden/vips-${dialect}.txt for several VIPs, --placement spread, on pcs ${version}`, async () => {
+      const r = await bootstrapIn({ ...GOLDEN_VIPS_OPTIONS, pcsVersion: version }, NO_SYSTEM);
+      assert.equal(r.error, undefined);
+      assert.equal(r.out, readFileSync(join(GOLDEN, `vips-${dialect}.txt`), 'utf8'));
     });
   }
 

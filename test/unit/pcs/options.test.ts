@@ -14,9 +14,8 @@ describe('pcs/options: bootstrap options, checked before anything runs', () => {
     assert.deepEqual(parseOptions(OK), {
       nodes: ['d1', 'd2'],
       name: 'lvs',
-      vip: '198.51.100.100',
-      nic: 'eth0',
-      vipPrefix: undefined,
+      vips: [{ address: '198.51.100.100', family: 4, prefix: undefined, nic: 'eth0', resource: 'lvs' }],
+      placement: 'together',
       syncInterface: undefined,
       checker: 'ocf',
       config: '/etc/ha.d/ldirectord.cf',
@@ -30,7 +29,7 @@ describe('pcs/options: bootstrap options, checked before anything runs', () => {
     });
     assert.equal(parseOptions({ ...OK, stickiness: 'infinity' }).stickiness, 'INFINITY');
     assert.equal(parseOptions({ ...OK, stickiness: '007' }).stickiness, '7');
-    assert.equal(parseOptions({ ...OK, vip: '2001:db8::1', vipPrefix: '64' }).vipPrefix, 64);
+    assert.equal(parseOptions({ ...OK, vip: '2001:db8::1', vipPrefix: '64' }).vips[0]?.prefix, 64);
     assert.equal(parseOptions({ ...OK, token: '3000' }).token, 3000);
   });
 
@@ -44,7 +43,6 @@ describe('pcs/options: bootstrap options, checked before anything runs', () => {
     usage({ name: 'my cluster' }, /--name: 'my cluster' is not a valid cluster name/);
     usage({ vip: undefined }, /^--vip is required/);
     usage({ vip: '300.1.1.1' }, /--vip is not an IPv4 or IPv6 address: '300.1.1.1'/);
-    usage({ vip: '198.51.100.100/24' }, /--vip is not an IPv4 or IPv6 address/);
     usage({ nic: 'eth0;id' }, /--nic is not a valid interface name: 'eth0;id'/);
     usage({ nic: 'lo' }, /--nic cannot be lo/);
     usage({ vipPrefix: '33' }, /--vip-prefix must be an integer from 1 to 32 for an IPv4 VIP, got '33'/);

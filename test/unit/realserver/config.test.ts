@@ -51,6 +51,9 @@ describe('realserver/config', () => {
     assert.deepEqual(problems(t, { ...good(), at: [] }), [`${VIP} is not on lo`]);
     assert.deepEqual(problems(t, { ...good(), at: [{ ifname: 'lo', address: VIP, prefix: 24 }] }), [`${VIP} is on lo as /24, not /32`]);
     assert.deepEqual(problems(t, { ...good(), at: [...good().at, { ifname: 'eth0', address: VIP, prefix: 24 }] }), [`${VIP} is on eth0: this host answers ARP for it there`]);
+    const six = parseTarget('2001:db8::100');
+    const at6 = [{ ifname: 'lo', address: '2001:db8::100', prefix: 128 }, { ifname: 'eth0', address: '2001:db8::100', prefix: 64 }];
+    assert.deepEqual(problems(six, { at: at6, sysctls: {}, interfaces: [] }), ['2001:db8::100 is on eth0: this host answers neighbour solicitations for it there']);
     const o = good();
     o.sysctls['net/ipv4/conf/all/arp_ignore'] = '0';
     o.sysctls['net/ipv4/conf/eth1/arp_ignore'] = '1';

@@ -70,4 +70,23 @@ describe('status: the cluster view from crm_mon XML, and the one-screen renderin
     assert.doesNotMatch(JSON.stringify(JSON.parse(json)), /\\u00|\\u202e|[\x7f-\x9f]/, 'nothing left for JSON to escape');
     assert.equal((JSON.parse(json) as StatusView).checkers[0]!.virtuals[0]!.reals[0]!.lastCheck!.detail, 'greeting: 554 [2J ]0;owned go way 1m evil');
   });
+
+  it('says what hides or announces each VIP by its family: ARP for IPv4, neighbour discovery for IPv6', () => {
+    const view: StatusView = {
+      directors: [
+        { instance: 'web4', vip: '198.51.100.100', nic: 'eth0', role: 'promoted' },
+        { instance: 'web6', vip: '2001:db8::100', nic: 'eth0', role: 'unpromoted' },
+        { instance: 'web4b', vip: '198.51.100.101', nic: 'eth0', role: 'unpromoted' },
+        { instance: 'web6b', vip: '2001:db8::101', nic: 'eth1', role: 'promoted' },
+      ],
+      checkers: [],
+      cluster: { available: false, reason: 'no cluster here', nodes: [], resources: [], failures: [] },
+    };
+    assert.deepEqual(renderStatus(view).split('\n').slice(1, 5), [
+      '  web4: PROMOTED  VIP 198.51.100.100 on eth0, answering ARP',
+      '  web6: UNPROMOTED  VIP 2001:db8::100 on lo, not advertised (serving as a real server)',
+      '  web4b: UNPROMOTED  VIP 198.51.100.101 on lo, ARP hidden (serving as a real server)',
+      '  web6b: PROMOTED  VIP 2001:db8::101 on eth1, answering neighbour solicitations',
+    ]);
+  });
 });

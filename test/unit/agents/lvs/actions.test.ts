@@ -211,6 +211,16 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.ok(i(`ipvs del ${serviceKey(web)}`) < i(`add ${VIP}/32 lo`), n.calls.join('; '));
   });
 
+  it('keeps ARP hidden at promote and stop while another VIP is on lo (another instance\'s, or realserver\'s)', async () => {
+    const n = new FakeNode();
+    n.addrs.push({ ifname: 'lo', address: '198.51.100.101', prefix: 32 });
+    await run(n, 'start');
+    assert.equal(await run(n, 'promote'), OCF.SUCCESS);
+    assert.equal(n.sysctls['net/ipv4/conf/all/arp_ignore'], '1', 'promote un-hid ARP for 198.51.100.101');
+    assert.equal(await run(n, 'stop'), OCF.SUCCESS);
+    assert.equal(n.sysctls['net/ipv4/conf/all/arp_ignore'], '1', 'stop un-hid ARP for 198.51.100.101');
+  });
+
   it('a repeated promote (VIP already on the NIC, none on lo) succeeds and changes nothing', async () => {
     const n = new FakeNode();
     await run(n, 'start');
