@@ -371,6 +371,8 @@ export class Engine {
     try {
       // Connection counts only matter to slow start.
       const current = await this.backend.read(this.config.virtuals.some((v) => v.slowstart > 0));
+      // Only the marks this table was computed from: a first failure during the apply keeps its own.
+      const marked = [...this.checks.values()].filter((c) => c.state.addQuiesced);
       const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now(), active: (v) => this.isActive(v) });
       changes = diffTables(current, want.table, this.owned);
       if (changes.length > 0) errors = (await this.backend.apply(changes)).errors;
@@ -379,7 +381,7 @@ export class Engine {
         this.hooks.log('debug', `IPVS: the table changed while lvsd applied its changes (${errors.join('; ')}); it is as desired`);
         errors = [];
       }
-      if (errors.length === 0) for (const c of this.checks.values()) c.state.addQuiesced = false;
+      if (errors.length === 0) for (const c of marked) c.state.addQuiesced = false;
       this.lastDesired = want.table;
       this.logChanges(current, changes);
       this.updateFallbacks(want.fallback);

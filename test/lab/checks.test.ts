@@ -17,7 +17,7 @@ import { HostKernel } from '../../lab/host';
 import type { CheckTarget } from '../../src/checker/checks/types';
 import type { ServiceName } from '../../src/checker/config/model';
 import { BOOT_TIMEOUT_MS, labKernel } from '../support/lab';
-import { DIRECTOR, readStatus, Started, waitFor, waitGone, writeConfig, writeFile, type Status } from '../support/lvsd';
+import { DIRECTOR, LAB_BUSY, readStatus, Started, waitFor, waitGone, writeConfig, writeFile, type Status } from '../support/lvsd';
 import type { CaseResult, CheckCase } from '../support/run-check';
 import type { Listener, ServeConfig } from '../support/servers/serve';
 
@@ -455,6 +455,25 @@ lat.sort()
 print(json.dumps({"n": len(lat), "fails": fails, "p50": lat[len(lat) // 2] if lat else None, "max": lat[-1] if lat else None}))
 `;
 
+// Sends SIGTERM to a pid and prints the milliseconds until it is gone (or a zombie); exit 1 after the limit.
+const TERM_PROBE = String.raw`
+import os, signal, sys, time
+pid, limit = int(sys.argv[1]), float(sys.argv[2])
+def gone():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+t = time.monotonic()
+os.kill(pid, signal.SIGTERM)
+while not gone():
+    if time.monotonic() - t > limit:
+        sys.exit(1)
+    time.sleep(0.01)
+print(int((time.monotonic() - t) * 1000))
+`;
+
 describe("lab: every check kind, and hostile reals, through the built binary's lvsd on IPVS", function () {
   let topo: Topology | undefined;
   const t = (): Topology => {
@@ -537,7 +556,7 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
   }
 
   it('each check kind: the serving real up, the other down, in the status file of the running binary', async function () {
-    this.timeout(120_000);
+    this.timeout(150_000);
     const tp = t();
     const external = join(tp.node(DIRECTOR).dir, 'external.sh');
     await writeFile(tp, external, `#!/bin/sh\n# VIP VPORT RIP RPORT: up for r1 only\n[ "$3" = "${REAL}" ]\n`, '755');
@@ -547,7 +566,9 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
       return virtualSection(k.port, [`${REAL}:${rp}`, `${k.down ?? HOLE}:${rp}`], lines);
     });
     // Generous deadlines: UML runs every node on one CPU of a busy machine; GHOST's ping waits out checktimeout.
-    const { config } = await startLvsd('kinds.cf', `checkinterval=2\nchecktimeout=5\nnegotiatetimeout=10\n${sections.join('\n')}\n`);
+    // 40 checks, some of them processes (external, ping): every 2 s they saturated a busy guest, whose
+    // commands from the test then timed out; the kinds' verdicts need no particular interval.
+    const { config } = await startLvsd('kinds.cf', `checkinterval=${LAB_BUSY ? 6 : 2}\nchecktimeout=5\nnegotiatetimeout=10\n${sections.join('\n')}\n`);
     let status: Status | undefined;
     // Checked: a last check in the status file (checktype=on has none: it is never checked).
     await waitFor('every real checked', async () => {
@@ -601,10 +622,12 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
 
     const status = await readStatus(tp, config);
     const shown = await tp.exec(DIRECTOR, [tp.spec.binary, 'status']);
-    const termAt = Date.now();
-    await tp.exec(DIRECTOR, ['kill', '-TERM', String(pid)]);
+    // Signal and watch from one process in the guest: a kill and polls spawned from the host would
+    // add the guest's process start-up (seconds when it is busy) to what lvsd took.
+    const term = await tp.exec(DIRECTOR, ['python3', '-c', TERM_PROBE, String(pid), '30'], { timeoutMs: 60_000 });
+    assert.equal(term.code, 0, `lvsd did not exit within 30 s of SIGTERM: ${term.stdout}${term.stderr}\n${await diagnose('hostile.cf')}`);
+    const termMs = Number(term.stdout.trim());
     await waitGone(tp, pid, 30_000);
-    const termMs = Date.now() - termAt;
 
     const details = [9101, 9102, 9103, 9104, 9105, 9106].map((p) => `${p}: ${realsOf(status, p).get(HOLE)?.health} "${realsOf(status, p).get(HOLE)?.lastCheck?.detail}"`);
     // eslint-disable-next-line no-console
@@ -614,9 +637,12 @@ describe("lab: every check kind, and hostile reals, through the built binary's l
 
     // Bounds for correctness on a busy UML lab, not benchmarks.
     assert.ok(times.length >= WINDOW_S / 2, `the healthy real was checked ${times.length} times in ${WINDOW_S} s`);
-    assert.ok(maxGap < 3, `the healthy real's checks were ${maxGap.toFixed(2)} s apart (checkinterval 1 s)`);
+    // With two lab kernels on the machine (LVSKIT_LAB_BUSY) every process in the guest runs slower:
+    // there /metrics answered in p50 188 ms with spikes to 6 s (the probe's own 20 s took 32 s); the
+    // freeze this test guards against lasted minutes.
+    assert.ok(maxGap < (LAB_BUSY ? 6 : 3), `the healthy real's checks were ${maxGap.toFixed(2)} s apart (checkinterval 1 s)`);
     assert.equal(metrics.fails, 0, 'every /metrics request answered');
-    assert.ok(metrics.max < 1000, `/metrics took up to ${metrics.max} ms`);
+    assert.ok(metrics.max < (LAB_BUSY ? 10_000 : 1000), `/metrics took up to ${metrics.max} ms`);
     assert.ok(termMs < 5000, `SIGTERM took ${termMs} ms`);
     assert.ok(peakKb < 200 * 1024, `lvsd's peak RSS was ${peakKb} kB`);
     for (const p of [9101, 9102, 9103, 9104, 9105, 9106]) assert.equal(realsOf(status, p).get(HOLE)?.health, 'down', details.join('\n'));

@@ -665,6 +665,7 @@ describe('ocf:heartbeat:lvs: promotion scores (crm_attribute recorded)', functio
   it('the same score whatever the role; promote and demote leave it alone; the link watcher drops it on carrier loss; deleted at stop', async function () {
     this.timeout(180_000);
     const t = topo();
+    let linkBack = 0;
     await expectRc(t, 'd1', 'start', OCF.SUCCESS);
     assert.equal(await score(), '10', `after start; calls: ${JSON.stringify(await calls())}`);
     assert.deepEqual(await changesBy(() => expectRc(t, 'd1', 'monitor', OCF.SUCCESS)), [], 'monitor with the score unchanged');
@@ -676,36 +677,51 @@ describe('ocf:heartbeat:lvs: promotion scores (crm_attribute recorded)', functio
       await waitFor('the link watcher to take the VIP off eth0 and drop the score', async () => (await vipOn(t, 'd1', 'eth0')).length === 0 && notPositive(await score()));
       await expectRc(t, 'd1', 'monitor', OCF.FAILED_PROMOTED);
     } finally {
+      linkBack = Date.now();
       await setLink(t, 'd1', 'up');
     }
     await expectRc(t, 'd1', 'monitor', OCF.FAILED_PROMOTED);
     assert.deepEqual(await vipOn(t, 'd1', 'eth0'), [], 'the VIP does not come back with the link: never a second director');
     await expectRc(t, 'd1', 'demote', OCF.SUCCESS);
     assert.ok(notPositive(await score()), 'demote does not raise the score');
-    await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
-    assert.equal(await score(), '10', 'an unpromoted candidate again once the link is back');
+    await candidateAfterHolddown(linkBack);
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
     assert.equal(await score(), undefined, 'stop deletes the score');
     const others = (await calls()).filter((c) => c.name !== 'master-lvs');
     assert.deepEqual(others.map((c) => [c.name, c.lifetime.at(-1), c.op]), [['lvs-mac-eth0', 'forever', 'set']], `besides master-lvs, only the MAC is published, once: ${JSON.stringify(others)}`);
   });
 
-  it('an unpromoted node without link has no positive score; it gets 10 back with the link', async function () {
-    this.timeout(120_000);
+  it('an unpromoted node without link has no positive score; it gets 10 back once the link has been up link_holddown', async function () {
+    this.timeout(180_000);
     const t = topo();
     await expectRc(t, 'd1', 'start', OCF.SUCCESS);
     await setLink(t, 'd1', 'down');
+    let linkBack = 0;
     try {
       await lvs(t, 'd1', 'monitor');
       const s = await score();
       assert.ok(notPositive(s), `an unpromoted node without link has score ${s}`);
     } finally {
+      linkBack = Date.now();
       await setLink(t, 'd1', 'up');
     }
-    await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
-    assert.equal(await score(), '10');
+    await candidateAfterHolddown(linkBack);
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS);
   });
+
+  /** With the default link_holddown (15 s): no score at the first monitor after the link returned, 10 from the first monitor 15 s after. */
+  async function candidateAfterHolddown(linkBack: number): Promise<void> {
+    const t = topo();
+    await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
+    const early = Date.now() - linkBack;
+    if (early < 14_000) assert.ok(notPositive(await score()), `no score ${early} ms after the link returned (link_holddown 15 s)`);
+    await waitFor('the score back after link_holddown', async () => {
+      await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
+      return (await score()) === '10';
+    }, 60_000, 1000);
+    const back = Date.now() - linkBack;
+    assert.ok(back >= 15_000, `the score came back ${back} ms after the link returned: not before link_holddown (15 s)`);
+  }
 
   it('before pacemaker 2.1 (feature set 3.6.1) the score is a reboot-lifetime master-lvs attribute, as crm_master sets it', async function () {
     this.timeout(60_000);

@@ -10,6 +10,7 @@ import {
   checkerArgv,
   DIRECTOR,
   esc,
+  everyRealChecked,
   hasService,
   settled,
   ldirectordLink,
@@ -140,6 +141,7 @@ describe('lvsd compared with ldirectord and under OCF', function () {
       assert.deepEqual(await table(t), [], 'Debian ldirectord with cleanstop=yes leaves nothing');
 
       const ours = await started.start(DIRECTOR, checkerArgv(t, cfg), join(dir, 'compare-lvsd.log'));
+      await everyRealChecked(t, cfg);
       const mine = await settled(t, 'lvsd', 4000, 60_000);
       await t.exec(DIRECTOR, ['kill', '-TERM', String(ours)]);
       await waitGone(t, ours);
@@ -161,7 +163,8 @@ describe('lvsd compared with ldirectord and under OCF', function () {
     }
 
     it('8. start returns once the daemon runs; status 0; reload, force-reload, restart; stop; status 3; cleanstop empties the table; try-restart when stopped', async function () {
-      this.timeout(120_000);
+      // Eleven ldirectord calls, each a process start in the guest: seconds apiece when it is busy.
+      this.timeout(300_000);
       const t = topo();
       const cfg = await writeConfig(t, 'cli.cf', SIMPLE);
       const start = await ld([cfg, 'start']);
@@ -175,7 +178,7 @@ describe('lvsd compared with ldirectord and under OCF', function () {
     const twice = await ld([cfg, 'start']);
     assert.equal(twice.code, 0, `start when running:\n${show(twice)}`);
     assert.equal(await pidFile('cli.cf'), pid, 'a second start starts no second daemon');
-      await waitFor('r1 and r2 in the table', async () => weights((await table(t)).join('\n'), SVC).size === 2, 15_000);
+      await waitFor('r1 and r2 in the table', async () => weights((await table(t)).join('\n'), SVC).size === 2, 45_000);
 
       const reload = await ld([cfg, 'reload']);
       assert.equal(reload.code, 0, show(reload));
@@ -190,16 +193,16 @@ describe('lvsd compared with ldirectord and under OCF', function () {
       // restart: a new daemon, and the table back once its checks pass.
       const restart = await ld([cfg, 'restart']);
       assert.equal(restart.code, 0, show(restart));
-      await waitGone(t, pid);
+      await waitGone(t, pid, 45_000);
       const pid2 = await pidFile('cli.cf');
       assert.ok(pid2 !== undefined && pid2 !== pid && (await alive(t, pid2)), `a new daemon after restart (${pid} → ${pid2})`);
       started.add(pid2);
       assert.equal((await ld([cfg, 'status'])).code, 0, 'status after restart');
-      await waitFor('r1 and r2 in the table after restart', async () => weights((await table(t)).join('\n'), SVC).size === 2, 15_000);
+      await waitFor('r1 and r2 in the table after restart', async () => weights((await table(t)).join('\n'), SVC).size === 2, 45_000);
 
       const stop = await ld([cfg, 'stop']);
       assert.equal(stop.code, 0, show(stop));
-      await waitGone(t, pid2);
+      await waitGone(t, pid2, 45_000);
       const after = await ld([cfg, 'status']);
       assert.equal(after.code, 3, `status after stop:\n${show(after)}`);
       assert.equal(await pidFile('cli.cf'), undefined, 'the pid file is gone');

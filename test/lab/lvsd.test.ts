@@ -13,7 +13,9 @@ import {
   inNode,
   inPoolRe,
   ldirectordLink,
+  LAB_BUSY,
   LAB_MARGIN_S,
+  logLines,
   listener,
   readStatus,
   runAll,
@@ -46,6 +48,8 @@ const CI = 1;
 const CT = 1;
 /** Time for the binary to start inside UML (a Node SEA: about 1 s, more on a busy machine). */
 const STARTUP_S = 4;
+/** What a process start in a busy guest added (LAB_BUSY): up to 15 s. */
+const BUSY_START_S = LAB_BUSY ? 15 : 0;
 
 /** An HTTP virtual section (negotiate check, body must name a real server). */
 function httpVirtual(vip: string, reals: [string, number][], extra: string[] = [], scheduler = 'wrr'): string {
@@ -346,8 +350,14 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     }
     const r1Back = sc.between(sc.step('SIGHUP').t0, sc.step('settle').t1).filter((s) => new RegExp(realRe(SVC, `${R.r1}:80`), 'm').test(s));
     assert.deepEqual(r1Back, [], `r1 (down) must stay out across the reload\n${sc.history()}`);
+    // The file is parsed in a child process (a process start in the guest, seconds when it is busy);
+    // lvsd logs how long parsing and applying took. Applying is the bound; the whole is reported.
     const dt = latency(sc, 'SIGHUP', 'applied');
-    assert.ok(dt <= CT + LAB_MARGIN_S + 1, `the new configuration took ${dt.toFixed(2)} s after SIGHUP\n${sc.history()}`);
+    const reloaded = (await logLines(tp, join(tp.node(DIRECTOR).dir, 'reload.log'))).find((l) => l.text.includes('Reloaded:'))?.text ?? '';
+    const m = /parsed in ([\d.]+) s, applied in ([\d.]+) s/.exec(reloaded);
+    assert.ok(m, `lvsd logs the reload with its times: ${reloaded}\n${sc.history()}`);
+    assert.ok(Number(m[2]) <= CT + LAB_MARGIN_S, `the new configuration was applied in ${m[2]} s (parsed in ${m[1]} s; ${dt.toFixed(2)} s from SIGHUP to the table)\n${sc.history()}`);
+    assert.ok(dt <= CT + LAB_MARGIN_S + 1 + BUSY_START_S, `the new configuration took ${dt.toFixed(2)} s after SIGHUP (${reloaded})\n${sc.history()}`);
     // A reload with a broken file keeps the running configuration and the daemon.
     assert.ok(sc.step('still running').ok, `lvsd exited after SIGHUP with a broken file\n${sc.history()}`);
     const settledTable = sc.between(sc.step('settle').t1, sc.step('settle').t1)[0];
@@ -484,8 +494,16 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     const pid = sc.step('start').pid;
     if (pid) started.add(pid);
     sc.assertOk();
-    const dt = latency(sc, 'start', 'live reals in');
-    assert.ok(dt <= STARTUP_S + CT + LAB_MARGIN_S, `r1 and r2 were added ${dt.toFixed(2)} s after the start (bound: start-up ${STARTUP_S} s + checktimeout + margin; r4's negotiatetimeout is ${NT} s)\n${sc.history()}`);
+    // Timed from lvsd's own log: its first line to r1 and r2 up. A serial checker would wait out
+    // r4's negotiatetimeout first; a spawn-to-table time would add the guest's process start-up.
+    const log = await logLines(tp, join(tp.node(DIRECTOR).dir, 'empty.log'));
+    const begin = log.find((l) => l.text.includes('Starting lvsd'))?.at;
+    const upAt = [R.r1, R.r2].map((r) => log.find((l) => l.text.includes(`Real server up: ${r}:80`))?.at);
+    assert.ok(begin !== undefined && upAt.every((x) => x !== undefined), `lvsd's log names its start and r1, r2 up:\n${log.map((l) => l.text).join('\n')}`);
+    const dt = (Math.max(...(upAt as number[])) - begin) / 1000;
+    const spawned = latency(sc, 'start', 'live reals in');
+    assert.ok(dt <= CT + LAB_MARGIN_S, `r1 and r2 were up ${dt.toFixed(2)} s after lvsd started (in the table ${spawned.toFixed(2)} s after its spawn; bound: checktimeout + margin; r4's negotiatetimeout is ${NT} s)\n${sc.history()}`);
+    assert.ok(spawned <= STARTUP_S + CT + LAB_MARGIN_S + BUSY_START_S, `r1 and r2 were in the table ${spawned.toFixed(2)} s after lvsd's spawn\n${sc.history()}`);
     const dead = sc.samples.map((s) => s.outs[0]!).filter((s) => new RegExp(`${esc(R.r3)}|${esc(R.r4)}`).test(s));
     assert.deepEqual(dead, [], `dead reals r3 (refused) and r4 (black-holed) must never be in the table\n${sc.history()}`);
     // The status file tells the same story.
@@ -562,7 +580,8 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     assert.ok(new Set(ws.map((x) => x.w)).size >= 3, `wlc: the ramp must be visible as several steps (${seq})`);
     assert.equal(ws.at(-1)!.w, 100, `wlc: ends at the configured weight (${seq})`);
     const full100 = ws.find((x) => x.w === 100)!.t;
-    assert.ok(full100 >= SS / 2 && full100 <= SS + LAB_MARGIN_S, `wlc: reached 100 after ${full100.toFixed(1)} s for slowstart=${SS} (${seq})`);
+    // Not at once, not late. On a busy lab the first sample comes late in the ramp: a lower floor.
+    assert.ok(full100 >= SS / (LAB_BUSY ? 4 : 2) && full100 <= SS + LAB_MARGIN_S, `wlc: reached 100 after ${full100.toFixed(1)} s for slowstart=${SS} (${seq})`);
     // lc: r2's u_threshold over time.
     const us = b.samples.filter((s) => s.t1 >= tIn).map((s) => ({ t: s.t1 - tIn, u: thresholds(s.outs[1]!).get(`TCP ${VIP2}:80`)?.get(`${R.r2}:80`)?.u })).filter((x) => x.u !== undefined) as { t: number; u: number }[];
     const useq = us.map((x) => `${x.t.toFixed(1)}s:${x.u}`).join(' ');
@@ -572,7 +591,7 @@ describe('lvsd on a real IPVS kernel (spec of issue 4)', function () {
     assert.ok(new Set(ramping.map((x) => x.u)).size >= 2, `lc: u_threshold must grow over the ramp (${useq}; ${CONNS} connections on r3)`);
     assert.equal(us.at(-1)!.u, 0, `lc: u_threshold ends at 0, unlimited (${useq})`);
     const unlimited = us.find((x) => x.u === 0)!.t;
-    assert.ok(unlimited >= SS / 2 && unlimited <= SS + LAB_MARGIN_S, `lc: unlimited after ${unlimited.toFixed(1)} s for slowstart=${SS} (${useq})`);
+    assert.ok(unlimited >= SS / (LAB_BUSY ? 4 : 2) && unlimited <= SS + LAB_MARGIN_S, `lc: unlimited after ${unlimited.toFixed(1)} s for slowstart=${SS} (${useq})`);
   });
 
   it('10. metrics: the per-real series for every real, from the directive and from --metrics; logfile; a foreign service is left alone', async function () {

@@ -10,7 +10,8 @@ import { ARP_SYSCTLS, HIDDEN, setSysctls, show, sysctls, VIP, vipOn } from '../s
 const VIP2 = '198.51.100.101';
 
 describe('lvskit realserver (lab real server r1)', function () {
-  this.timeout(60_000);
+  // Generous: each lvskit call is a process start in the guest, seconds when the machine is busy.
+  this.timeout(180_000);
   let topo: Topology | undefined;
   const t = () => {
     if (!topo) throw new Error('no topology (before() failed)');
@@ -169,7 +170,7 @@ describe('lvskit realserver (lab real server r1)', function () {
   });
 
   it('serves the VIP through a DR director once up, and no longer once down', async function () {
-    this.timeout(90_000);
+    this.timeout(180_000);
     const d1 = t();
     await d1.run('d1', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
     try {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe as describeResult, type ExecResult, type Topology } from '../../lab';
+import { BUSY_FACTOR } from './lab';
 
 export const VIP = '198.51.100.100';
 export const AGENT = '/usr/lib/ocf/resource.d/heartbeat/lvs';
@@ -176,7 +177,9 @@ export async function setLink(topo: Topology, node: string, state: 'up' | 'down'
   });
 }
 
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000, stepMs = 100): Promise<void> {
+/** Waits for a state; a wait is no bound, so it is longer when the machine is busy (BUSY_FACTOR). */
+export async function waitFor(what: string, probe: () => Promise<boolean>, waitMs = 10_000, stepMs = 100): Promise<void> {
+  const timeoutMs = waitMs * BUSY_FACTOR;
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await probe()) return;

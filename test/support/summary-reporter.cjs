@@ -1,25 +1,26 @@
 'use strict';
 // mocha's spec output, closed by the line this workplace's CI reads: "N passed, N failed[, N skipped]".
 // Failed hooks count as failures, as they do in mocha's own exit code. Each lab file's wall time is
-// printed when its last test ends ("file took X min"), so a slow file can be named.
+// printed at the end ("lab/file.test.ts took X min"), so a slow file can be named.
 const Mocha = require('mocha');
 
 class SummaryReporter extends Mocha.reporters.Spec {
   constructor(runner, options) {
     super(runner, options);
     const { EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END } = Mocha.Runner.constants;
-    const started = new Map();
+    // A file's time runs from its first suite's start to its last suite's end (mocha runs files in turn).
+    const files = new Map();
     runner.on(EVENT_SUITE_BEGIN, (suite) => {
-      if (suite.file && !started.has(suite.file)) started.set(suite.file, { at: Date.now(), open: 0 });
-      if (suite.file) started.get(suite.file).open += 1;
+      if (suite.file && suite.file.includes('/test/lab/') && !files.has(suite.file)) files.set(suite.file, { from: Date.now(), to: Date.now() });
     });
     runner.on(EVENT_SUITE_END, (suite) => {
-      const f = suite.file && started.get(suite.file);
-      if (!f || --f.open > 0 || !suite.file.includes('/test/lab/')) return;
-      const name = suite.file.split('/').slice(-2).join('/');
-      process.stdout.write(`      ${name} took ${((Date.now() - f.at) / 60_000).toFixed(1)} min\n`);
+      const f = suite.file && files.get(suite.file);
+      if (f) f.to = Date.now();
     });
     runner.once(EVENT_RUN_END, () => {
+      for (const [file, f] of files) {
+        process.stdout.write(`${file.split('/').slice(-2).join('/')} took ${((f.to - f.from) / 60_000).toFixed(1)} min\n`);
+      }
       const { passes = 0, failures = 0, pending = 0 } = runner.stats || {};
       const skipped = pending ? `, ${pending} skipped` : '';
       // After spec's epilogue, which is printed on the same event.

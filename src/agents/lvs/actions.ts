@@ -190,8 +190,35 @@ function score(a: Agent, state: LvsState | undefined, value: number | null, forc
   }
 }
 
-function desiredScore(role: Role, linkUp: boolean): number | null {
-  return !linkUp || role === 'stopped' ? null : SCORE;
+/**
+ * The score for what an action saw. After the link was seen down, none until it has been back
+ * link_holddown: a director cut off with corosync on that NIC is still a partition of its own when
+ * the link returns, and would promote itself beside the director the others promoted.
+ */
+function desiredScore(a: Agent, state: LvsState | undefined, role: Role, linkUp: boolean): number | null {
+  if (role === 'stopped') return null;
+  if (!state) return linkUp ? SCORE : null;
+  const now = a.sys.now();
+  if (!linkUp) {
+    if (!state.link || state.link.upAt) {
+      state.link = { downAt: new Date(now).toISOString() };
+      a.sys.saveState(a.statePath, state);
+    }
+    return null;
+  }
+  if (!state.link) return SCORE;
+  if (!state.link.upAt) {
+    state.link.upAt = new Date(now).toISOString();
+    a.sys.saveState(a.statePath, state);
+  }
+  const left = a.c.linkHolddownMs - (now - Date.parse(state.link.upAt));
+  if (left <= 0) {
+    delete state.link;
+    a.sys.saveState(a.statePath, state);
+    return SCORE;
+  }
+  a.ctx.log.info(`${a.c.nic} has link again since ${state.link.upAt} (it was lost at ${state.link.downAt}): promotion score in ${Math.ceil(left / 1000)} s (link_holddown)`);
+  return null;
 }
 
 // --- steps shared by the transitions -----------------------------------------------------------
@@ -410,7 +437,7 @@ function toUnpromoted(ctx: OcfContext, sys: LvsSystem): OcfCode {
     // start sets the score (a restarted controller has lost it). demote only ever drops it (no link):
     // raising it would abort the transition that is promoting another director; the next
     // unpromoted monitor gives it back.
-    const wanted = desiredScore('unpromoted', seen.linkUp);
+    const wanted = desiredScore(a, state, 'unpromoted', seen.linkUp);
     if (ctx.action === 'start') score(a, state, wanted, true);
     else if (wanted === null) score(a, state, null);
     if (!seen.linkUp) ctx.log.warn(`${c.nic} has no link (${seen.linkState}): no promotion score`);
@@ -427,7 +454,10 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
   const { c } = a;
   const link = a.sys.link(c.nic);
   if (!link.up) {
-    guarded('promote', () => score(a, load(a), null, true));
+    guarded('promote', () => {
+      const state = load(a);
+      score(a, state, desiredScore(a, state, 'promoted', false), true);
+    });
     throw new OcfError(OCF.ERR_GENERIC, `cannot promote: ${c.nic} has no link (${link.operstate})`);
   }
   const state = load(a) ?? { saved: {}, vip: c.vip, nic: c.nic };
@@ -525,7 +555,7 @@ function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
     return OCF.NOT_RUNNING;
   }
   // Probes re-set the score: after a controller restart the transient attribute is gone.
-  guarded('monitor', () => score(a, state, desiredScore(seen.role, seen.linkUp), ctx.isProbe));
+  guarded('monitor', () => score(a, state, desiredScore(a, state, seen.role, seen.linkUp), ctx.isProbe));
   if (seen.role === 'promoted') {
     if (!seen.linkUp) {
       // The watcher should have done this at once; do it now.

@@ -17,6 +17,7 @@ export const PARAMETERS: ParameterSpec[] = [
   { name: 'ipvs_cleanup', type: 'string', default: 'vip', shortdesc: 'IPVS services removed when unpromoted', longdesc: "At start and demote an unpromoted node must never forward DR packets: 'vip' removes the IPVS services of this VIP, 'all' clears the whole IPVS table (what the replaced shell agent did), 'none' leaves the table alone." },
   { name: 'sync_interface', type: 'string', default: '', shortdesc: 'Interface for IPVS connection sync', longdesc: 'When set, the promoted node runs the IPVS master sync daemon on this interface and every unpromoted node the backup daemon, so that established connections survive a failover. Empty: no sync daemons.' },
   { name: 'duplicate_check_interval', type: 'integer', default: '2', shortdesc: 'Seconds between duplicate VIP probes', longdesc: 'While promoted, every this many seconds the VIP watcher asks the wire who answers for the VIP (ARP duplicate address detection with iputils arping; IPv6: a neighbour solicitation with ndisc6). Another MAC is logged, shown by lvskit status and set as the node attribute lvs-duplicate-<instance>; when it is another cluster director (two partitions), the one whose node name sorts last gives the VIP up. 0 turns the probes off. Cost: one short process and one ARP request per interval, on the promoted director only.' },
+  { name: 'link_holddown', type: 'integer', default: '15', shortdesc: 'Seconds a returned link waits before the promotion score', longdesc: 'After the NIC was seen without link, an unpromoted instance gives its promotion score back only once the link has been up this many seconds (then at its next monitor). A director cut off with corosync on the same NIC is a partition of its own until corosync merges again (token, consensus and a join: seconds); a score given back in that window lets its own partition promote it beside the director the others promoted. 0 gives the score back at the first action that sees the link.' },
   { name: 'sync_id', type: 'integer', default: '0', shortdesc: 'IPVS sync id', longdesc: 'The sync id (0 to 255) of the IPVS sync daemons; directors of one cluster use the same id.' },
 ];
 
@@ -39,6 +40,7 @@ export interface LvsConfig {
   syncInterface: string | undefined;
   syncId: number;
   duplicateIntervalMs: number;
+  linkHolddownMs: number;
 }
 
 function bad(message: string): never {
@@ -91,5 +93,6 @@ export function parseConfig(params: Record<string, string>): LvsConfig {
     syncInterface: sync,
     syncId: integerIn(params, 'sync_id', 0, 255),
     duplicateIntervalMs: integerIn(params, 'duplicate_check_interval', 0, 3600) * 1000,
+    linkHolddownMs: integerIn(params, 'link_holddown', 0, 3600) * 1000,
   };
 }

@@ -20,6 +20,8 @@ export interface LvsState {
   gaveUp?: { at: string; why: string };
   /** Other MACs answering for the VIP, as the VIP watcher last saw them (peers: cluster directors among them). */
   duplicate?: { macs: string[]; since: string; peers?: string[] };
+  /** When an action or the watcher last saw the NIC without link, and when it first saw it back. */
+  link?: { downAt: string; upAt?: string };
   /** The NIC's MAC published as the node attribute lvs-mac-<nic>. */
   macPublished?: string;
 }
@@ -96,6 +98,9 @@ export function loadState(path: string, allowedSysctls?: ReadonlySet<string>): L
     if (Array.isArray(d.peers) && d.peers.every((p) => typeof p === 'string')) state.duplicate.peers = d.peers as string[];
   }
   if (isMac(s.macPublished)) state.macPublished = s.macPublished;
+  const l = s.link as { downAt?: unknown; upAt?: unknown } | undefined;
+  const isTime = (t: unknown): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t));
+  if (l && isTime(l.downAt)) state.link = isTime(l.upAt) ? { downAt: l.downAt, upAt: l.upAt } : { downAt: l.downAt };
   return state;
 }
 

@@ -66,6 +66,8 @@ export interface LvsSystem {
   loadState(path: string, allowedSysctls: ReadonlySet<string>): LvsState | undefined;
   saveState(path: string, state: LvsState): void;
   removeState(path: string): void;
+  /** Wall clock, ms. */
+  now(): number;
 }
 
 /** The pid in a pid file when that process is a link watcher (its command line says so). */
@@ -133,4 +135,5 @@ export const liveSystem: LvsSystem = {
   loadState,
   saveState,
   removeState,
+  now: () => Date.now(),
 };

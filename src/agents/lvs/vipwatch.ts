@@ -96,7 +96,7 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
 
     /** The VIP off the NIC (only the prefix the agent added), the reason recorded, the score dropped. */
     let givingUp = false;
-    const giveUp = async (why: string) => {
+    const giveUp = async (why: string, linkLost = false) => {
       if (givingUp) return;
       givingUp = true;
       const at = new Date();
@@ -120,6 +120,8 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
       const state = loadState(w.state);
       if (state) {
         state.gaveUp = { at: at.toISOString(), why };
+        // Starts the agent's link_holddown: no score until the link has been back that long.
+        if (linkLost) state.link = { downAt: at.toISOString() };
         if (state.added) delete state.added[w.nic];
         saveState(w.state, state);
       }
@@ -142,7 +144,7 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
     const look = () => {
       if (done || givingUp) return;
       const l = linkState(w.nic);
-      if (!l.up) void giveUp(`${w.nic} lost its link (${l.operstate})`);
+      if (!l.up) void giveUp(`${w.nic} lost its link (${l.operstate})`, true);
     };
 
     let seen = '';

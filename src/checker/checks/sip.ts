@@ -25,8 +25,14 @@ function options(user: string, transport: 'UDP' | 'TCP', local: { address: strin
 const firstLine = (message: Buffer) => message.toString('utf8').split(/\r?\n/, 1)[0] ?? '';
 const isFinal = (status: string) => /^SIP\/2\.0 [2-6]\d\d\b/.test(status);
 
+/**
+ * The most body a provisional answer may carry (they normally carry none). More is refused at once:
+ * skipping a hostile Content-Length of 2 GB read a flood until the timeout, every interval.
+ */
+export const MAX_PROVISIONAL_BODY = 64 * 1024;
+
 /** The status line of the first final answer on a stream, skipping whole 1xx messages. */
-async function finalStatus(reader: LineReader): Promise<string> {
+export async function finalStatus(reader: LineReader): Promise<string> {
   for (let answers = 0; answers < 100; answers++) {
     const status = await reader.line();
     if (status === null) fail('connection closed without an answer');
@@ -36,7 +42,8 @@ async function finalStatus(reader: LineReader): Promise<string> {
       const m = /^(?:content-length|l)\s*:\s*(\d+)/i.exec(header);
       if (m) body = Number(m[1]);
     }
-    // Skipped, never held: a hostile Content-Length costs reading time, not memory.
+    if (body > MAX_PROVISIONAL_BODY) fail(`a provisional answer announces a body of ${body} bytes (at most ${MAX_PROVISIONAL_BODY})`);
+    // Skipped, never held.
     if (body > 0 && !(await reader.skip(body))) fail('connection closed in the middle of an answer');
   }
   fail('no final answer after 100 provisional ones');

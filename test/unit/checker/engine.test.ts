@@ -118,6 +118,31 @@ describe('checker/engine: health to IPVS table', function () {
     assert.ok(!(`${R2}:80` in ipvs.weights()), 'a quiesced real removed by hand is not put back (readdquiescent=no)');
   });
 
+  it('quiesces a real whose first check fails while a batch is being applied (its weight-0 entry is not lost)', async () => {
+    // Seen in a busy lab: the failure arrived during a slow apply, the end of that apply cleared the
+    // "add at weight 0" mark, and the real stayed out of the table for good.
+    let release!: () => void;
+    const r2Result = new Promise<void>((resolve) => (release = resolve));
+    class SlowIpvs extends MemoryIpvs {
+      override async apply(changes: TableChange[]) {
+        release();
+        await sleep(50);
+        return super.apply(changes);
+      }
+    }
+    const ipvs = new SlowIpvs();
+    const check = (): Check => async (t) => {
+      if (t.address !== R2) return { up: true, detail: 'ok' };
+      await r2Result;
+      return { up: false, detail: 'refused' };
+    };
+    engine = new Engine(config([virtual({ quiescent: true, reals: [real(R1), real(R2)] })]), ipvs, quiet, Date.now, check);
+    await engine.start();
+    await engine.settled;
+    await until(() => `${R2}:80` in ipvs.weights());
+    assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1, [`${R2}:80`]: 0 });
+  });
+
   it('checks a real shared by two virtuals once per round and applies the result to both', async () => {
     const ipvs = new MemoryIpvs();
     const calls: string[] = [];

@@ -103,6 +103,8 @@ class FakeNode implements LvsSystem {
   loadState = (path: string) => structuredClone(this.files.get(path));
   saveState = (path: string, s: LvsState) => void this.files.set(path, structuredClone(s));
   removeState = (path: string) => void this.files.delete(path);
+  clock = Date.parse('2026-12-03T10:00:00Z');
+  now = () => this.clock;
 }
 
 const VIP = '198.51.100.100';
@@ -254,8 +256,45 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.equal(n.score, undefined, 'no score while the link is down');
     n.carrier = true;
     assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' }), OCF.SUCCESS);
-    assert.equal(n.score, SCORE, 'a candidate again once the link is back');
+    assert.equal(n.score, undefined, 'no score at once when the link returns (link_holddown, 15 s)');
+    n.clock += 14_000;
+    await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    assert.equal(n.score, undefined, 'none 14 s after');
+    n.clock += 1_000;
+    assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' }), OCF.SUCCESS);
+    assert.equal(n.score, SCORE, 'a candidate again once the link has been back 15 s');
     assert.deepEqual(where(n), ['lo/32']);
+  });
+
+  it('a link that drops again during the hold-down starts it over; link_holddown=0 gives the score back at once', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    n.carrier = false;
+    await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    assert.equal(n.score, undefined);
+    n.carrier = true;
+    await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    n.clock += 10_000;
+    n.carrier = false;
+    await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    n.carrier = true;
+    n.clock += 1_000;
+    await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    n.clock += 10_000;
+    await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    assert.equal(n.score, undefined, '10 s after the second return: still held down');
+    n.clock += 5_000;
+    await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    assert.equal(n.score, SCORE);
+
+    const m = new FakeNode();
+    await run(m, 'start', { link_holddown: '0' });
+    m.carrier = false;
+    await run(m, 'monitor', { link_holddown: '0' }, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    assert.equal(m.score, undefined);
+    m.carrier = true;
+    await run(m, 'monitor', { link_holddown: '0' }, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    assert.equal(m.score, SCORE);
   });
 
   it('refuses a VIP the node already owns, changing nothing (probe: not running; start: 5)', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../../../src/agents/lvs/params';
 import { OCF, OcfError } from '../../../../src/ocf/codes';
 
-const base = { vip: '198.51.100.100', nic: 'eth0', arp_sender: 'auto', arp_count: '5', arp_interval: '200', arp_mode: 'request', ipvs_cleanup: 'vip', sync_interface: '', sync_id: '0', forwarding: 'false', duplicate_check_interval: '2' };
+const base = { vip: '198.51.100.100', nic: 'eth0', arp_sender: 'auto', arp_count: '5', arp_interval: '200', arp_mode: 'request', ipvs_cleanup: 'vip', sync_interface: '', sync_id: '0', forwarding: 'false', duplicate_check_interval: '2', link_holddown: '15' };
 
 function rejects(params: Record<string, string>, message: RegExp): void {
   assert.throws(

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { passivePort } from '../../../../src/checker/checks/ftp';
+import { finalStatus, MAX_PROVISIONAL_BODY } from '../../../../src/checker/checks/sip';
 import { describeError, Down, fail, guarded, LineReader, readReply, receivePattern, up } from '../../../../src/checker/checks/socket';
 
 describe('checks: deadline guard', () => {
@@ -150,5 +151,22 @@ describe('checks: bounded buffers', () => {
     assert.equal(await r.line(), 'after');
     await assert.rejects(r.bytes(2_000_000_000), /a message of 2000000000 bytes \(at most 1024\)/);
   });
+});
 
+describe('checks: SIP answers on a stream', () => {
+  const trying = (length: number) => `SIP/2.0 100 Trying\r\nCSeq: 1 OPTIONS\r\nContent-Length: ${length}\r\n\r\n`;
+
+  it('skips provisional answers, their bodies included, to the final one', async () => {
+    const s = new PassThrough();
+    s.end(`${trying(5)}hello${trying(0)}SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n`);
+    assert.equal(await finalStatus(new LineReader(s)), 'SIP/2.0 200 OK');
+  });
+
+  it('refuses a provisional answer that announces a huge body at once, without reading it', async () => {
+    const s = new PassThrough();
+    s.write(trying(2_000_000_000));
+    s.write(Buffer.alloc(64 * 1024, 's')); // the flood has begun; the check must not wait for more
+    const r = await guarded(new AbortController().signal, () => finalStatus(new LineReader(s)).then(up));
+    assert.deepEqual(r, { up: false, detail: `a provisional answer announces a body of 2000000000 bytes (at most ${MAX_PROVISIONAL_BODY})` });
+  });
 });
