@@ -192,11 +192,18 @@ describe('lvsd with IPv6 virtual services (lab)', function () {
     try {
       await waitFor('every IPv6 service out once the VIP is only on lo', async () => (await v6Services()) === 0, 10_000, 100);
       assert.ok((await table(t())).includes(v4), 'the IPv4 virtual is not touched');
-      // The status file is written at most once a second.
-      const standby = async () => ((await readStatus(t(), cfg)).virtuals as Array<{ virtual: string; active?: boolean }>).filter((v) => v.virtual.includes(VIP6)).map((v) => v.active);
-      let seen: Array<boolean | undefined> = [];
-      await waitFor('status: every IPv6 virtual on standby', async () => JSON.stringify(seen = await standby()) === JSON.stringify(Array(7).fill(false)), 30_000, 300).catch((err: Error) => {
-        throw new Error(`${err.message}; active: ${JSON.stringify(seen)}`);
+      // The status file is written at most once a second (and may not be there yet: the table comes first).
+      let seen = 'no status file';
+      const standby = async () => {
+        const st = await readStatus(t(), cfg).catch(() => undefined);
+        if (!st) return false;
+        const active = (st.virtuals as Array<{ virtual: string; active?: boolean }>).filter((v) => v.virtual.includes(VIP6)).map((v) => v.active);
+        seen = `active ${JSON.stringify(active)} in the status of ${st.updatedAt}`;
+        return JSON.stringify(active) === JSON.stringify(Array(7).fill(false));
+      };
+      await waitFor('status: every IPv6 virtual on standby', standby, 30_000, 300).catch(async (err: Error) => {
+        const log = (await t().exec(DIRECTOR, ['tail', '-n', '40', join(t().node(DIRECTOR).dir, 'follow6.log')])).stdout;
+        throw new Error(`${err.message}; ${seen}; now ${(await t().run(DIRECTOR, ['date', '-u', '+%FT%T.%3NZ'])).trim()}\nlvsd's log:\n${log}`);
       });
       await t().run(DIRECTOR, ['ip', '-6', 'addr', 'del', `${VIP6}/128`, 'dev', 'lo']);
       await t().run(DIRECTOR, ['ip', '-6', 'addr', 'add', `${VIP6}/128`, 'dev', 'eth0', 'nodad', 'preferred_lft', '0']);
