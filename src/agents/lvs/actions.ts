@@ -191,22 +191,20 @@ function score(a: Agent, state: LvsState | undefined, value: number | null, forc
 }
 
 /**
- * The score for what an action saw. After the link was seen down, none until it has been back
- * link_holddown: a director cut off with corosync on that NIC is still a partition of its own when
- * the link returns, and would promote itself beside the director the others promoted.
+ * Records the link as an action saw it; true while it is down or back for less than link_holddown:
+ * a director cut off with corosync on that NIC is still a partition of its own when the link
+ * returns, and with a score would promote itself beside the director the others promoted.
  */
-function desiredScore(a: Agent, state: LvsState | undefined, role: Role, linkUp: boolean): number | null {
-  if (role === 'stopped') return null;
-  if (!state) return linkUp ? SCORE : null;
+function linkHeldDown(a: Agent, state: LvsState, linkUp: boolean): boolean {
   const now = a.sys.now();
   if (!linkUp) {
     if (!state.link || state.link.upAt) {
       state.link = { downAt: new Date(now).toISOString() };
       a.sys.saveState(a.statePath, state);
     }
-    return null;
+    return true;
   }
-  if (!state.link) return SCORE;
+  if (!state.link) return false;
   if (!state.link.upAt) {
     state.link.upAt = new Date(now).toISOString();
     a.sys.saveState(a.statePath, state);
@@ -215,10 +213,16 @@ function desiredScore(a: Agent, state: LvsState | undefined, role: Role, linkUp:
   if (left <= 0) {
     delete state.link;
     a.sys.saveState(a.statePath, state);
-    return SCORE;
+    return false;
   }
   a.ctx.log.info(`${a.c.nic} has link again since ${state.link.upAt} (it was lost at ${state.link.downAt}): promotion score in ${Math.ceil(left / 1000)} s (link_holddown)`);
-  return null;
+  return true;
+}
+
+function desiredScore(a: Agent, state: LvsState | undefined, role: Role, linkUp: boolean): number | null {
+  if (role === 'stopped') return null;
+  const held = state ? linkHeldDown(a, state, linkUp) : !linkUp;
+  return held ? null : SCORE;
 }
 
 // --- steps shared by the transitions -----------------------------------------------------------
@@ -456,7 +460,8 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
   if (!link.up) {
     guarded('promote', () => {
       const state = load(a);
-      score(a, state, desiredScore(a, state, 'promoted', false), true);
+      if (state) linkHeldDown(a, state, false);
+      score(a, state, null, true);
     });
     throw new OcfError(OCF.ERR_GENERIC, `cannot promote: ${c.nic} has no link (${link.operstate})`);
   }

@@ -89,8 +89,9 @@ export function loadState(path: string, allowedSysctls?: ReadonlySet<string>): L
     }
     state.added = added;
   }
+  const isTime = (t: unknown): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t));
   const g = s.gaveUp as { at?: unknown; why?: unknown } | undefined;
-  if (g && typeof g.at === 'string' && !Number.isNaN(Date.parse(g.at)) && typeof g.why === 'string') state.gaveUp = { at: g.at, why: g.why.slice(0, 300) };
+  if (g && isTime(g.at) && typeof g.why === 'string') state.gaveUp = { at: g.at, why: g.why.slice(0, 300) };
   const d = s.duplicate as { macs?: unknown; since?: unknown; peers?: unknown } | undefined;
   const isMac = (m: unknown): m is string => typeof m === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(m);
   if (d && Array.isArray(d.macs) && d.macs.every(isMac) && typeof d.since === 'string') {
@@ -99,7 +100,6 @@ export function loadState(path: string, allowedSysctls?: ReadonlySet<string>): L
   }
   if (isMac(s.macPublished)) state.macPublished = s.macPublished;
   const l = s.link as { downAt?: unknown; upAt?: unknown } | undefined;
-  const isTime = (t: unknown): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t));
   if (l && isTime(l.downAt)) state.link = isTime(l.upAt) ? { downAt: l.downAt, upAt: l.upAt } : { downAt: l.downAt };
   return state;
 }
