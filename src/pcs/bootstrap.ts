@@ -14,6 +14,7 @@ import { conversionSteps, GUIDE, type Layout, layoutOf, onFile, typicalPreviousL
 import { type BootstrapOptions, parseOptions, type RawOptions } from './options';
 import { PASSWORD_ENV, checkPassword, promptHidden, takePasswordFromEnv } from './password';
 import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, HACLUSTER, isCreateVip, LVS_ID, resourceSteps, type Step, timeoutsOf } from './plan';
+import { checkSafety, FENCE_ID, liveSafetyProbes, safeClusterHint, safetyChecksNote, type SafetyProbes } from './safety';
 import { describeVip } from './vips';
 
 export interface PcsInfo {
@@ -43,6 +44,8 @@ export interface System {
   runPcs(args: string[], input: string | undefined, timeoutMs: number): RunResult;
   password(): Promise<string>;
   sleep(ms: number): Promise<void>;
+  /** The checks of --fence and --qdevice before anything changes. */
+  safety: SafetyProbes;
 }
 
 const CLUSTER_STEP_TIMEOUT_MS = 300_000;
@@ -85,8 +88,8 @@ export function stonithWarning(): string {
     'WARNING: --no-stonith turns fencing off (stonith-enabled=false).',
     'WARNING: Without fencing a director that stops answering the others is never shut out: in a',
     'WARNING: two-node cluster both directors can end up promoted, both holding the VIP and answering',
-    'WARNING: ARP for it, and clients are split between them. Use it in a lab only, or configure a',
-    'WARNING: fence device (pcs stonith create ...) and set stonith-enabled=true as soon as you can.',
+    'WARNING: ARP for it, and clients are split between them. Use it in a lab only.',
+    ...safeClusterHint().map((l) => `WARNING: ${l}`),
   ]
     .map((l) => `lvskit: ${l}\n`)
     .join('');
@@ -150,9 +153,12 @@ export function renderDryRun(o: BootstrapOptions, pcs: PcsInfo, steps: Step[]): 
   if (o.vips.length > 1) {
     lines.push(`# VIPs: ${o.vips.map(describeVip).join(', ')}; --placement ${o.placement}.`);
   }
-  if (o.stonith) {
+  if (o.fence) {
+    lines.push(`# Fencing is on: the resources start once the fence device ${FENCE_ID} (${o.fence.agent}) exists.`);
+  } else if (o.stonith) {
     lines.push('# Fencing is left on (pacemaker\'s default): resources start only once a fence device exists', '# (pcs stonith create ...).');
   }
+  lines.push(...safetyChecksNote(o));
   let phase: string | undefined;
   steps.forEach((s, i) => {
     if (s.phase !== phase) {
@@ -221,8 +227,7 @@ class Applier {
   }
 }
 
-async function applyCluster(o: BootstrapOptions, steps: Step[], a: Applier, sys: System, io: Io): Promise<void> {
-  const facts = sys.clusterFacts();
+async function applyCluster(o: BootstrapOptions, steps: Step[], a: Applier, sys: System, io: Io, facts: ClusterFacts): Promise<void> {
   const verdict = judgeCluster(facts, o.name, o.nodes);
   if (verdict.kind === 'conflict') throw new LvskitError(verdict.why);
   const clusterSteps = steps.filter((s) => s.phase === 'cluster' && !s.checkConf);
@@ -247,15 +252,18 @@ async function applyCluster(o: BootstrapOptions, steps: Step[], a: Applier, sys:
     }
   }
   for (const s of steps.filter((x) => x.checkConf)) {
-    if (setupRan) {
-      a.already(`corosync token ${o.token} ms: written by pcs cluster setup`);
+    if (setupRan && s.doneBySetup) {
+      a.already(s.doneBySetup);
       continue;
     }
     const v = s.checkConf!(facts.corosync);
     if (v.kind === 'done') a.already(v.what);
     else if (v.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
     else if (s.manual) a.leftToOperator(s);
-    else a.run(s, CLUSTER_STEP_TIMEOUT_MS);
+    else {
+      if (s.passwordOnStdin) a.password ??= await sys.password();
+      a.run(s, CLUSTER_STEP_TIMEOUT_MS);
+    }
   }
 }
 
@@ -334,7 +342,9 @@ function migrate(o: BootstrapOptions, dialect: Dialect, steps: Step[], a: Applie
 async function apply(o: BootstrapOptions, pcs: PcsInfo, steps: Step[], io: Io, sys: System): Promise<void> {
   const a = new Applier(io, sys);
   io.out(`lvskit bootstrap: ${pcsLabel(pcs)}, cluster ${o.name} on nodes ${o.nodes.join(', ')}\n`);
-  await applyCluster(o, steps, a, sys, io);
+  const facts = sys.clusterFacts();
+  await checkSafety(o, facts.corosync, sys.safety);
+  await applyCluster(o, steps, a, sys, io, facts);
 
   const resources = steps.filter((s) => s.phase === 'resources');
   const cib = sys.readCib();
@@ -345,7 +355,7 @@ async function apply(o: BootstrapOptions, pcs: PcsInfo, steps: Step[], io: Io, s
 
   const left = a.left ? `, ${a.left} left to you (not done: above)` : '';
   io.out(`bootstrap complete: ${a.ran} step${a.ran === 1 ? '' : 's'} run, ${a.skipped} already done${left}\n`);
-  if (o.stonith) io.out('note: fencing is on; resources start only once a fence device exists (pcs stonith create ...)\n');
+  if (o.stonith && !o.fence) io.out('note: fencing is on; resources start only once a fence device exists (pcs stonith create ...)\n');
 }
 
 function resolvePcs(o: BootstrapOptions, sys: System): PcsInfo {
@@ -382,6 +392,7 @@ export function liveSystem(env: NodeJS.ProcessEnv = process.env): System {
       return checkPassword(typed, 'the terminal');
     },
     sleep: (ms) => sleep(ms),
+    safety: liveSafetyProbes,
   };
 }
 

@@ -11,6 +11,8 @@ export interface CorosyncConf {
   /** totem token and consensus, ms, when corosync.conf sets them. */
   token?: number;
   consensus?: number;
+  /** quorum.device: its model and, for model net, the qnetd host and algorithm. */
+  quorumDevice?: { model?: string; host?: string; algorithm?: string };
 }
 
 export interface ClusterFacts {
@@ -27,6 +29,7 @@ export function parseCorosyncConf(text: string): CorosyncConf {
   const totem: { token?: number; consensus?: number } = {};
   const nodes: string[] = [];
   let node: Record<string, string> | undefined;
+  let quorumDevice: CorosyncConf['quorumDevice'];
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*$/, '').trim();
     if (line === '') continue;
@@ -51,8 +54,11 @@ export function parseCorosyncConf(text: string): CorosyncConf {
     if (stack.join('.') === 'totem' && key === 'cluster_name') name = value.trim();
     if (stack.join('.') === 'totem' && (key === 'token' || key === 'consensus') && /^\d+$/.test(value.trim())) totem[key] = Number(value.trim());
     if (node) node[key] = value.trim();
+    const path = stack.join('.');
+    if (path === 'quorum.device' && key === 'model') quorumDevice = { ...quorumDevice, model: value.trim() };
+    if (path === 'quorum.device.net' && (key === 'host' || key === 'algorithm')) quorumDevice = { ...quorumDevice, [key]: value.trim() };
   }
-  return { name, nodes, ...totem };
+  return { name, nodes, ...totem, ...(quorumDevice ? { quorumDevice } : {}) };
 }
 
 /** Node names from `crm_node -l` lines (`<id> <name> <state>`). */

@@ -76,7 +76,8 @@ function versionParts(version: string): [number, number, number] {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [0, 0, 0];
 }
 
-function atLeast(version: string, want: [number, number, number]): boolean {
+/** Whether a version string (`0.9.169`, `2.0.5-ba59be7122`) is at least `want`. */
+export function atLeast(version: string, want: [number, number, number]): boolean {
   const have = versionParts(version);
   for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return have[i]! > want[i]!;
   return true;

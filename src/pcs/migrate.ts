@@ -103,7 +103,7 @@ export function conversionSteps(layout: Extract<Layout, { kind: 'previous' }>, d
 
 /**
  * The previous layout as the dry run assumes it: pcs's own constraint ids, and the resource steps
- * that layout lacks (fencing, stickiness and lvs itself were already there).
+ * that layout lacks (fencing off, stickiness and lvs itself were already there).
  */
 export function typicalPreviousLayout(dialect: Dialect): Extract<Layout, { kind: 'previous' }> & { todo: string[] } {
   const clone = vocabulary(dialect).cloneId;
@@ -112,7 +112,8 @@ export function typicalPreviousLayout(dialect: Dialect): Extract<Layout, { kind:
     oldConstraints: [`colocation-${CHECKER_ID}-${clone}-INFINITY`, `order-${clone}-${CHECKER_ID}-mandatory`],
     checkerPrimitive: true,
     checkerDisabled: false,
-    todo: ['checker-ops', 'lvs-ops', 'colocation', 'order'],
+    // An earlier lvskit set no no-quorum-policy and created no fence device (safety.ts).
+    todo: ['no-quorum-policy', 'fence', 'checker-ops', 'lvs-ops', 'colocation', 'order'],
   };
 }
 

@@ -2,6 +2,7 @@
 // argument is one the resource or cluster accepts, with a message naming the option otherwise.
 import { UsageError } from '../errors';
 import { isInterfaceName } from '../net/address';
+import { parseSafetyOptions, type SafetyOptions, type SafetyRaw } from './safety';
 import { parsePlacement, parseVips, type Placement, type Vip } from './vips';
 
 export type Checker = 'ocf' | 'systemd';
@@ -17,7 +18,7 @@ export const DEFAULTS = {
 };
 
 /** What commander hands over (strings as typed, or undefined). */
-export interface RawOptions {
+export interface RawOptions extends SafetyRaw {
   nodes?: string;
   name?: string;
   /** One or several (--vip repeated): ADDR[/PREFIX][@NIC]. */
@@ -37,7 +38,7 @@ export interface RawOptions {
   dryRun?: boolean;
 }
 
-export interface BootstrapOptions {
+export interface BootstrapOptions extends SafetyOptions {
   nodes: string[];
   name: string;
   /** In the order given: the first is `lvs`, the others lvs2, lvs3, … (vips.ts). */
@@ -133,6 +134,10 @@ export function parseOptions(raw: RawOptions): BootstrapOptions {
     throw new UsageError(`--pcs-version must look like X.Y or X.Y.Z (e.g. 0.11 or 0.10.8), got '${raw.pcsVersion}'`);
   }
 
+  const stonith = raw.stonith ?? true;
+  // --qdevice, --fence, --fence-option (safety.ts).
+  const safety = parseSafetyOptions(raw, nodes, stonith);
+
   return {
     nodes,
     name,
@@ -142,9 +147,10 @@ export function parseOptions(raw: RawOptions): BootstrapOptions {
     checker,
     config,
     stickiness: /^\d+$/.test(stickiness) ? String(Number(stickiness)) : 'INFINITY',
-    stonith: raw.stonith ?? true,
+    stonith,
     token,
     pcsVersion: raw.pcsVersion,
     apply: raw.apply === true,
+    ...safety,
   };
 }

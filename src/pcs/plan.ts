@@ -8,6 +8,7 @@ import type { CorosyncConf } from './cluster';
 import { canUpdateCorosyncOnline, type Dialect, type Vocabulary, vocabulary } from './dialect';
 import { CHECKER_OPERATIONS, describeOps, findShortOps, LVS_OPERATIONS, type Operation, opArgs } from './operations';
 import { type BootstrapOptions, DEFAULTS } from './options';
+import { qdeviceSteps, safetyResourceSteps } from './safety';
 import { placementSteps, promotableId, type Vip } from './vips';
 
 export type Phase = 'cluster' | 'resources';
@@ -29,6 +30,8 @@ export interface Step {
   passwordOnStdin?: true;
   /** The cluster phase's `configured` verdict (corosync.conf in place) makes this step done. */
   doneWhenConfigured?: true;
+  /** Cluster phase: what the `already done` line says when `pcs cluster setup` ran in this run (it wrote this). */
+  doneBySetup?: string;
   /** Cluster phase, after start: the answer of this node's corosync.conf. */
   checkConf?: (conf: CorosyncConf | undefined) => Verdict;
   /** This pcs cannot run the step: the commands the operator runs instead (printed, never run). */
@@ -280,6 +283,7 @@ function clusterSteps(o: BootstrapOptions, dialect: Dialect, pcsVersion: string)
       description: `corosync token ${o.token} ms on a cluster that runs with another (corosync reloads corosync.conf on every node; nothing restarts)`,
       argv: update,
       checkConf: (conf) => checkToken(conf, o.token),
+      doneBySetup: `corosync token ${o.token} ms: written by pcs cluster setup`,
       ...(canUpdateCorosyncOnline(pcsVersion) ? {} : { manual: manualToken(o.token, v) }),
     },
   ];
@@ -404,5 +408,10 @@ function vipSteps(o: BootstrapOptions, vip: Vip, v: Vocabulary): Step[] {
 }
 
 export function buildPlan(o: BootstrapOptions, dialect: Dialect, pcsVersion: string = dialect): Step[] {
-  return [...clusterSteps(o, dialect, pcsVersion), ...resourceSteps(o, dialect)];
+  const resources = resourceSteps(o, dialect);
+  // The quorum device, no-quorum-policy and the fence device (safety.ts): the latter two after the
+  // fencing step of --no-stonith, before the first resource.
+  const at = resources.findIndex((s) => s.id === 'stonith') + 1;
+  resources.splice(at, 0, ...safetyResourceSteps(o.fence, dialect));
+  return [...clusterSteps(o, dialect, pcsVersion), ...qdeviceSteps(o.qdevice, dialect, pcsVersion), ...resources];
 }

@@ -1,6 +1,7 @@
 // `lvskit bootstrap --apply` on real corosync + pacemaker in the lab, black box.
-// 1. A new two-director cluster: the hot-standby layout read back from the CIB (cibadmin, XPath by
-//    xmllint) and crm_mon: lvsd on every director, lvs promoted on one; a second run changes nothing.
+// 1. A new two-director cluster: bad --fence/--qdevice input stops before any change; the hot-standby
+//    layout read back from the CIB (cibadmin, XPath by xmllint) and crm_mon: lvsd on every director,
+//    lvs promoted on one; a second run changes nothing.
 // 2. A cluster built with the previous layout (lvsd one primitive after promote, by the pcs commands
 //    the previous bootstrap ran), directors that are also real servers, a client sending requests:
 //    --apply converts it while every director's IPVS table is sampled; at no sample does an
@@ -49,6 +50,7 @@ function newLayout(configfile: string): [string, string][] {
     ['the colocation', "//constraints/rsc_colocation[@rsc='lvs-clone' and @rsc-role='Promoted' and @with-rsc='lvsd-clone' and @score='INFINITY']"],
     ['the order', "//constraints/rsc_order[@first='lvsd-clone' and @first-action='start' and @then='lvs-clone' and @then-action='promote' and @kind='Optional']"],
     ['stonith off', "//crm_config/cluster_property_set/nvpair[@name='stonith-enabled' and @value='false']"],
+    ['no-quorum-policy demote', "//crm_config/cluster_property_set/nvpair[@name='no-quorum-policy' and @value='demote']"],
   ];
 }
 
@@ -152,6 +154,20 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
 
   const bootstrap = (): Promise<ExecResult> => t().exec('d1', bootstrapArgs(t().spec.binary), { timeoutMs: BOOTSTRAP_MS });
 
+  it('stops before any change at a fence agent that does not exist and a quorum device host that cannot answer', async function () {
+    this.timeout(BOOTSTRAP_MS + 60_000);
+    // Nothing in the lab has 198.51.100.31; corosync-qdevice is not installed in the lab either.
+    const args = [t().spec.binary, 'bootstrap', '--apply', '--nodes', NODES.join(','), '--vip', VIP, '--nic', 'eth0', '--vip-prefix', '24', '--fence', 'fence_nosuch', '--qdevice', '198.51.100.31'];
+    const before = cibVersion(await readCib(t(), 'd1'));
+    const r = await t().exec('d1', args, { timeoutMs: BOOTSTRAP_MS });
+    assert.equal(r.code, 1, describeResult(r));
+    assert.match(r.stderr, /^lvskit: --fence fence_nosuch: no such fence agent on this node \(stonith_admin --metadata --agent fence_nosuch: .+\); install it on every director/m);
+    assert.match(r.stderr, /^--qdevice( 198\.51\.100\.31)?: (corosync-qdevice is not installed on this node|corosync-qnetd does not answer on TCP port 5403)/m);
+    assert.match(r.stderr, /^nothing was changed$/m);
+    assert.doesNotMatch(r.stdout, /^running:/m, 'no pcs command ran');
+    assert.deepEqual(cibVersion(await readCib(t(), 'd1')), before, 'epoch and admin_epoch of the CIB');
+  });
+
   it('skips the cluster phase and the token on the running cluster, and creates every resource and constraint', async function () {
     this.timeout(BOOTSTRAP_MS + 60_000);
     const r = await bootstrap();
@@ -163,6 +179,7 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
     const ran = [...r.stdout.matchAll(/^running: (.*)$/gm)].map((m) => m[1]);
     assert.deepEqual(ran, [
       'pcs property set stonith-enabled=false',
+      'pcs property set no-quorum-policy=demote',
       'pcs resource defaults update resource-stickiness=100',
       'pcs resource create lvsd ocf:heartbeat:lvsd configfile=/etc/ha.d/ldirectord.cf op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=10s timeout=30s clone interleave=true',
       'pcs resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=11s role=Unpromoted timeout=30s promotable',
@@ -196,7 +213,7 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
   it('a second run does nothing: every step already done, the CIB epoch unchanged', async function () {
     this.timeout(BOOTSTRAP_MS + 60_000);
     const r = await secondRunChangesNothing(t(), bootstrap);
-    assert.match(r.stdout, /^bootstrap complete: 0 steps run, 14 already done$/m);
+    assert.match(r.stdout, /^bootstrap complete: 0 steps run, 15 already done$/m);
   });
 });
 

@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { LvskitError, UsageError } from '../../../src/errors';
 import { Cib } from '../../../src/pcs/cib';
 import type { RawOptions } from '../../../src/pcs/options';
-import { bootstrapIn, cibFixture, FakeSystem, fixture, type PcsCall } from './helpers';
+import { bootstrapIn, cibFixture, FakeSystem, fixture, type PcsCall, withProperty } from './helpers';
 
 const APPLY: RawOptions = { nodes: 'd1,d2', vip: '198.51.100.100', vipPrefix: '24', syncInterface: 'eth0', stonith: false, apply: true };
 const RUNNING = { corosync: { name: 'lvs', nodes: ['d1', 'd2'], token: 1000 }, members: ['d1', 'd2'] };
 const SECRET = "pa$$ 'word\"-p";
-const BUILT = fixture('cib-bootstrapped-pcs-0.11.5.xml');
+// What pcs 0.11.5 built, with the no-quorum-policy bootstrap sets since (as pcs property set writes it).
+const BUILT = withProperty(fixture('cib-bootstrapped-pcs-0.11.5.xml'), 'no-quorum-policy', 'demote');
 
 /** The CIB as each resource step of a new build leaves it, cut back from the one pcs built. */
 function buildStates(): string[] {
@@ -20,8 +21,9 @@ function buildStates(): string[] {
   const noLvs = noColocation.replace(/<clone id="lvs-clone">[\s\S]*?<\/clone>/, '');
   const noChecker = noLvs.replace(/<clone id="lvsd-clone">[\s\S]*?<\/clone>/, '');
   const noStickiness = noChecker.replace(/<nvpair id="rsc_defaults-meta_attributes-resource-stickiness"[^>]*\/>/, '');
-  const noStonith = noStickiness.replace(/<nvpair id="cib-bootstrap-options-stonith-enabled"[^>]*\/>/, '');
-  const states = [noStonith, noStickiness, noChecker, noLvs, noColocation, noOrder, full];
+  const noPolicy = noStickiness.replace(/<nvpair id="cib-bootstrap-options-no-quorum-policy"[^>]*\/>/, '');
+  const noStonith = noPolicy.replace(/<nvpair id="cib-bootstrap-options-stonith-enabled"[^>]*\/>/, '');
+  const states = [noStonith, noPolicy, noStickiness, noChecker, noLvs, noColocation, noOrder, full];
   states.forEach((s, i) => assert.ok(i === 0 || s !== states[i - 1], `state ${i} differs from the one before`));
   return states;
 }
@@ -41,6 +43,7 @@ function evolving(states: string[], facts = RUNNING, opts: ConstructorParameters
 
 const BUILD_COMMANDS = [
   'property set stonith-enabled=false',
+  'property set no-quorum-policy=demote',
   'resource defaults update resource-stickiness=100',
   'resource create lvsd ocf:heartbeat:lvsd configfile=/etc/ha.d/ldirectord.cf op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=10s timeout=30s clone interleave=true',
   'resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 sync_interface=eth0 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=11s role=Unpromoted timeout=30s promotable',
@@ -56,12 +59,12 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.equal(sys.passwordAsked, 0);
     assert.deepEqual(sys.calls.map((c) => c.args.join(' ')), BUILD_COMMANDS);
     assert.ok(sys.calls.every((c) => c.input === undefined), 'only auth gets standard input');
-    assert.equal(sys.cibReads, 1 + 5, 'one read for the layout, conflicts and the first step, then one after each change but the last');
+    assert.equal(sys.cibReads, 1 + 6, 'one read for the layout, conflicts and the first step, then one after each change but the last');
     assert.match(r.out, /^already done: cluster lvs runs on d1, d2 \(auth, setup, start, enable skipped\)$/m);
     assert.match(r.out, /^already done: corosync token 1000 ms \(consensus 1200 ms by default\) in \/etc\/corosync\/corosync\.conf$/m);
     assert.match(r.out, /^already done: lvsd-clone has interleave=true$/m, 'created with it, so not set again');
     assert.match(r.out, /^already done: lvs has operation timeouts of at least start 60 s, stop 60 s, promote 60 s/m);
-    assert.match(r.out, /^bootstrap complete: 6 steps run, 8 already done$/m);
+    assert.match(r.out, /^bootstrap complete: 7 steps run, 8 already done$/m);
   });
 
   it('on the CIB pcs built: runs nothing and says what it found', async () => {
@@ -74,7 +77,7 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.match(r.out, /^already done: clone lvsd-clone of lvsd \(ocf:heartbeat:lvsd, configfile=\/etc\/ha\.d\/ldirectord\.cf\)$/m);
     assert.match(r.out, /^already done: colocation colocation-lvs-clone-lvsd-clone-INFINITY: the promoted lvs-clone only with lvsd-clone, score INFINITY$/m);
     assert.match(r.out, /^already done: order order-lvsd-clone-lvs-clone-Optional: start lvsd-clone then promote lvs-clone \(Optional\)$/m);
-    assert.match(r.out, /^bootstrap complete: 0 steps run, 14 already done$/m);
+    assert.match(r.out, /^bootstrap complete: 0 steps run, 15 already done$/m);
   });
 
   it('changes the token of a running cluster online with pcs 0.10.8+, and leaves it to the operator before', async () => {
@@ -90,7 +93,7 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.equal(o.error, undefined, o.error?.message);
     assert.deepEqual(old.calls, [], 'pcs 0.10.7 has no config update: nothing runs');
     assert.match(o.out, /^not done: corosync token 1000 ms on a cluster that runs with another .*: this pcs cannot do it; run:\n {2}On one node, set "token: 1000" in the totem section of \/etc\/corosync\/corosync\.conf, then:\n {2}pcs cluster sync corosync +# copies corosync\.conf to every node\n {2}pcs cluster reload corosync/m);
-    assert.match(o.out, /^bootstrap complete: 0 steps run, 13 already done, 1 left to you \(not done: above\)$/m);
+    assert.match(o.out, /^bootstrap complete: 0 steps run, 14 already done, 1 left to you \(not done: above\)$/m);
   });
 
   it('on a new cluster: the password goes to pcs host auth on stdin only, and never into the output; setup writes the token', async () => {
@@ -106,7 +109,7 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.deepEqual(auth, { args: ['host', 'auth', 'd1', 'd2', '-u', 'hacluster'], input: `${SECRET}\n` });
     assert.deepEqual([setup?.args, start?.args, enable?.args], [['cluster', 'setup', 'lvs', 'd1', 'd2', 'totem', 'token=1000'], ['cluster', 'start', '--all'], ['cluster', 'enable', '--all']]);
     for (const c of sys.calls) assert.ok(!c.args.some((a) => a.includes('pa$$')), `no password in argv: ${c.args.join(' ')}`);
-    assert.equal(sys.calls.length, 4 + 6);
+    assert.equal(sys.calls.length, 4 + 7);
     assert.ok(!r.out.includes('pa$$') && !r.err.includes('pa$$'), `the password is not in the output:\n${r.out}\n${r.err}`);
     assert.match(r.out, /^ {2}d1: Authorized \*+$/m, 'the prompt is dropped, the rest of pcs output shown');
     assert.match(r.out, /^running: pcs host auth d1 d2 -u hacluster$/m);
@@ -145,7 +148,7 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     const r = await bootstrapIn(APPLY, sys);
     assert.match(r.error?.message ?? '', /^step 'lvs' \(create lvs as the promotable clone lvs-clone: .*\) failed: pcs resource create lvs .* promotable: exit 1$/);
     assert.match(r.err, /^ {2}Error: Agent 'ocf:heartbeat:lvs' is not installed$/m);
-    assert.equal(sys.calls.length, 4, 'nothing after the failed step');
+    assert.equal(sys.calls.length, 5, 'nothing after the failed step');
   });
 
   it('uses the installed pcs dialect, and refuses a --pcs-version of another dialect', async () => {
@@ -161,7 +164,8 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
 
 describe('pcs/bootstrap --apply on the previous layout: one CIB transaction', () => {
   const PREVIOUS = fixture('cib-previous-layout-pcs-0.11.5.xml');
-  const MIGRATED = fixture('cib-migrated-pcs-0.11.5.xml');
+  // As pcs 0.11.5 converted it, with the no-quorum-policy the transaction now also sets.
+  const MIGRATED = withProperty(fixture('cib-migrated-pcs-0.11.5.xml'), 'no-quorum-policy', 'demote');
   const DIR = '/tmp/lvskit-bootstrap-test';
   const AFTER = `${DIR}/cib-after.xml`;
   const F = ['-f', AFTER];
@@ -180,6 +184,7 @@ describe('pcs/bootstrap --apply on the previous layout: one CIB transaction', ()
         `cluster cib ${DIR}/cib-before.xml`,
         [...F, 'constraint remove colocation-lvsd-lvs-clone-INFINITY order-lvs-clone-lvsd-mandatory'].join(' '),
         [...F, 'resource clone lvsd meta interleave=true'].join(' '),
+        [...F, 'property set no-quorum-policy=demote'].join(' '),
         [...F, 'resource update lvsd op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=10s timeout=30s'].join(' '),
         [...F, 'resource update lvs op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=11s role=Unpromoted timeout=30s'].join(' '),
         [...F, 'constraint colocation add Promoted lvs-clone with lvsd-clone INFINITY'].join(' '),
@@ -192,7 +197,7 @@ describe('pcs/bootstrap --apply on the previous layout: one CIB transaction', ()
     assert.match(r.out, /^already done: resource default resource-stickiness=100$/m);
     assert.match(r.out, /^the CIB as it was before: \/tmp\/lvskit-bootstrap-test\/cib-before\.xml$/m);
     assert.match(r.out, /^note: lvsd on the promoted director is still the process the previous layout started;/m);
-    assert.match(r.out, /^bootstrap complete: 8 steps run, 8 already done$/m);
+    assert.match(r.out, /^bootstrap complete: 9 steps run, 8 already done$/m);
   });
 
   it('pushes nothing when the changed copy is not the layout wanted', async () => {

@@ -18,6 +18,15 @@ export const GOLDEN_OPTIONS: RawOptions = {
 /** A real `pcs --version` of each dialect (Debian 10, 11, 12 and a 0.12 release). */
 export const GOLDEN_VERSIONS = { '0.9': '0.9.169', '0.10': '0.10.8', '0.11': '0.11.5', '0.12': '0.12.0' } as const;
 
+/** A safe two-node cluster: fencing on, a fence device with its options, a quorum device (golden/safe-*.txt). */
+export const GOLDEN_SAFE_OPTIONS: RawOptions = {
+  ...GOLDEN_OPTIONS,
+  stonith: true,
+  fence: 'fence_xvm',
+  fenceOption: ['pcmk_host_map=d1:vm-d1;d2:vm-d2', 'key_file=/etc/cluster/fence_xvm.key', 'pcmk_delay_max=5s'],
+  qdevice: 'q1',
+};
+
 /** Several VIPs, both families, one on its own NIC, spread over the directors: golden/vips-*.txt. */
 export const GOLDEN_VIPS_OPTIONS: RawOptions = {
   nodes: 'd1,d2,d3',

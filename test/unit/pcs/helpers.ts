@@ -8,6 +8,7 @@ import { Cib } from '../../../src/pcs/cib';
 import { dialectOf } from '../../../src/pcs/dialect';
 import type { ClusterFacts } from '../../../src/pcs/cluster';
 import type { RawOptions } from '../../../src/pcs/options';
+import type { SafetyProbes } from '../../../src/pcs/safety';
 
 export const FIXTURES = join(__dirname, 'fixtures');
 export const GOLDEN = join(__dirname, 'golden');
@@ -18,6 +19,13 @@ export function fixture(name: string): string {
 
 export function cibFixture(name: string): Cib {
   return Cib.parse(fixture(name));
+}
+
+/** A CIB's text with a cluster property added the way `pcs property set` writes it. */
+export function withProperty(xml: string, name: string, value: string): string {
+  const out = xml.replace('</cluster_property_set>', `  <nvpair id="cib-bootstrap-options-${name}" name="${name}" value="${value}"/>\n      </cluster_property_set>`);
+  if (out === xml) throw new Error('no cluster_property_set in this CIB');
+  return out;
 }
 
 export interface Captured {
@@ -44,6 +52,37 @@ export interface PcsCall {
   input: string | undefined;
 }
 
+/** A fence agent's meta-data as stonith_admin prints it, with these parameters. */
+export function fenceMetadata(agent: string, params: string[]): string {
+  return `<?xml version="1.0" ?>\n<resource-agent name="${agent}" shortdesc="test agent">\n<parameters>\n${params.map((p) => `\t<parameter name="${p}"><content type="string"/></parameter>\n`).join('')}</parameters>\n</resource-agent>\n`;
+}
+
+/** Safety probes whose answers the test sets (defaults: every agent exists with these parameters, every host answers); each call is recorded. */
+export class FakeProbes implements SafetyProbes {
+  asked: string[] = [];
+  constructor(
+    public answers: {
+      agents?: Record<string, string[]>;
+      /** Host to the reason a connect fails. */
+      unreachable?: Record<string, string>;
+      missingPrograms?: string[];
+    } = {},
+  ) {}
+  fenceAgentMetadata(agent: string) {
+    this.asked.push(`metadata ${agent}`);
+    const params = (this.answers.agents ?? { fence_xvm: ['port', 'key_file', 'multicast_address'] })[agent];
+    return params ? { xml: fenceMetadata(agent, params) } : { error: `Agent ${agent} not found or does not support meta-data: Invalid argument (22)` };
+  }
+  async tcpConnect(host: string, port: number) {
+    this.asked.push(`connect ${host}:${port}`);
+    return this.answers.unreachable?.[host];
+  }
+  hasProgram(name: string) {
+    this.asked.push(`which ${name}`);
+    return !(this.answers.missingPrograms ?? []).includes(name);
+  }
+}
+
 /**
  * A machine whose pcs, CIB and cluster state the test sets. Each pcs call is recorded; `onPcs`
  * may change the CIB the way the real command would.
@@ -54,6 +93,7 @@ export class FakeSystem implements System {
   cibReads = 0;
   /** Files by path: what `pcs cluster cib FILE` saved (the CIB), copies, and what a test puts there. */
   files = new Map<string, string>();
+  safety: FakeProbes;
   constructor(
     public cib: Cib | undefined,
     public facts: ClusterFacts,
@@ -63,8 +103,11 @@ export class FakeSystem implements System {
       onPcs?: (call: PcsCall, sys: FakeSystem) => Partial<RunResult> | void;
       /** The CIB text `pcs cluster cib FILE` saves (default: the serialised fixture given as `cibText`). */
       cibText?: string;
+      probes?: FakeProbes;
     } = {},
-  ) {}
+  ) {
+    this.safety = opts.probes ?? new FakeProbes();
+  }
   detectPcs() {
     const version = this.opts.version ?? '0.11.5';
     return { version, dialect: dialectOf(version) };

@@ -24,6 +24,8 @@ describe('pcs/options: bootstrap options, checked before anything runs', () => {
       token: 1000,
       pcsVersion: undefined,
       apply: false,
+      qdevice: undefined,
+      fence: undefined,
     });
     assert.equal(parseOptions({ ...OK, stickiness: 'infinity' }).stickiness, 'INFINITY');
     assert.equal(parseOptions({ ...OK, stickiness: '007' }).stickiness, '7');

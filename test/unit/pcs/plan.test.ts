@@ -4,10 +4,12 @@ import { Cib } from '../../../src/pcs/cib';
 import type { Dialect } from '../../../src/pcs/dialect';
 import { parseOptions, type RawOptions } from '../../../src/pcs/options';
 import { buildPlan, type Verdict } from '../../../src/pcs/plan';
-import { cibFixture, fixture } from './helpers';
+import { cibFixture, fixture, withProperty } from './helpers';
 
 const LAB: RawOptions = { nodes: 'd1,d2', vip: '198.51.100.100', vipPrefix: '24', syncInterface: 'eth0', stonith: false };
 const BUILT = 'cib-bootstrapped-pcs-0.11.5.xml';
+/** The CIB pcs 0.11.5 built, with the no-quorum-policy bootstrap now sets (safety.test.ts judges the fixture without it). */
+const builtNow = () => Cib.parse(withProperty(fixture(BUILT), 'no-quorum-policy', 'demote'));
 
 /** Each resource step's verdict on this CIB, by step id. */
 function verdicts(cib: Cib, raw: RawOptions, dialect: Dialect = '0.11'): Record<string, Verdict['kind']> {
@@ -22,7 +24,7 @@ function verdict(cib: Cib, raw: RawOptions, id: string, dialect: Dialect = '0.11
   return step.check(cib);
 }
 
-const STEPS = ['stonith', 'stickiness', 'checker', 'checker-interleave', 'checker-ops', 'lvs', 'lvs-ops', 'colocation', 'order'];
+const STEPS = ['stonith', 'no-quorum-policy', 'stickiness', 'checker', 'checker-interleave', 'checker-ops', 'lvs', 'lvs-ops', 'colocation', 'order'];
 const all = (kind: Verdict['kind']) => Object.fromEntries(STEPS.map((s) => [s, kind]));
 
 describe('pcs/plan: is a step already done? (CIB predicates)', () => {
@@ -31,13 +33,14 @@ describe('pcs/plan: is a step already done? (CIB predicates)', () => {
   });
 
   it('finds every step done in the CIB pcs 0.11.5 built from the plan', () => {
-    assert.deepEqual(verdicts(cibFixture(BUILT), LAB), all('done'));
-    assert.deepEqual(verdicts(cibFixture(BUILT), LAB, '0.12'), all('done'));
+    assert.deepEqual(verdicts(builtNow(), LAB), all('done'));
+    assert.deepEqual(verdicts(builtNow(), LAB, '0.12'), all('done'));
   });
 
   it('finds every step done in a pcs 0.9 <master> CIB with roles Master/Slave and no with-rsc-role', () => {
     const raw = { ...LAB, syncInterface: 'eth1', config: '/etc/ha.d/lvs.cf', stickiness: '200' };
-    assert.deepEqual(verdicts(cibFixture('cib-bootstrapped-pcs-0.9.xml'), raw, '0.9'), all('done'));
+    const cib09 = Cib.parse(withProperty(fixture('cib-bootstrapped-pcs-0.9.xml'), 'no-quorum-policy', 'stop'));
+    assert.deepEqual(verdicts(cib09, raw, '0.9'), all('done'));
     // The 0.10 plan looks for lvs-clone, which a 0.9 CIB does not have.
     assert.equal(verdict(cibFixture('cib-bootstrapped-pcs-0.9.xml'), raw, 'lvs', '0.10').kind, 'conflict');
   });

@@ -11,12 +11,14 @@ import type { Dialect } from '../../../src/pcs/dialect';
 import { parseOptions, type RawOptions } from '../../../src/pcs/options';
 import { buildPlan, resourceSteps, type Verdict } from '../../../src/pcs/plan';
 import { PROMOTION_SCORE, SPREAD_SCORE } from '../../../src/pcs/vips';
-import { bootstrapIn, FakeSystem, fixture } from './helpers';
+import { bootstrapIn, FakeSystem, fixture, withProperty } from './helpers';
 
 const OK: RawOptions = { nodes: 'd1,d2', vip: '198.51.100.100' };
-const ONE = fixture('cib-bootstrapped-pcs-0.11.5.xml');
-const TWO = fixture('cib-two-vips-together-pcs-0.11.5.xml');
-const FOUR = fixture('cib-four-vips-spread-pcs-0.11.5.xml');
+// With the no-quorum-policy bootstrap sets since these were written (as pcs property set writes it).
+const built = (name: string) => withProperty(fixture(name), 'no-quorum-policy', 'demote');
+const ONE = built('cib-bootstrapped-pcs-0.11.5.xml');
+const TWO = built('cib-two-vips-together-pcs-0.11.5.xml');
+const FOUR = built('cib-four-vips-spread-pcs-0.11.5.xml');
 /** The options each fixture was built with. */
 const TWO_OPTS: RawOptions = { nodes: 'd1,d2', vip: ['198.51.100.100/24', '198.51.100.101/24'], syncInterface: 'eth0', stonith: false };
 const FOUR_OPTS: RawOptions = { nodes: 'd1,d2', vip: ['198.51.100.100/24', '198.51.100.101/24', '2001:db8::100/64', '198.51.100.102/24@eth1'], placement: 'spread', stonith: false };
@@ -211,7 +213,7 @@ describe('pcs/vips: adding a VIP to a running cluster', () => {
         'constraint colocation add Promoted lvs2-clone with Promoted lvs-clone INFINITY',
       ],
     );
-    assert.match(r.out, /^bootstrap complete: 4 steps run, 15 already done$/m);
+    assert.match(r.out, /^bootstrap complete: 4 steps run, 16 already done$/m);
     const again = new FakeSystem(Cib.parse(TWO), RUNNING);
     assert.equal((await bootstrapIn({ ...TWO_OPTS, apply: true }, again)).error, undefined);
     assert.deepEqual(again.calls, [], 'a second run changes nothing');
