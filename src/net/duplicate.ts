@@ -1,5 +1,6 @@
 // Who else answers for an address on the wire: ARP duplicate address detection (IPv4, iputils
-// arping -D, sender 0.0.0.0) or a neighbour solicitation (IPv6, ndisc6). Every host that has the
+// arping -D, sender 0.0.0.0) or an ARP request (to hear every answer), or a neighbour solicitation
+// (IPv6, ndisc6). Every host that has the
 // address on the link answers; a DR real server with the VIP on lo and ARP hidden does not, nor does
 // this host (its own MACs are left out). One probe process and one to a few frames per call.
 import { readFileSync } from 'node:fs';
@@ -41,20 +42,29 @@ export function parseProbeOutput(text: string): string[] {
   return [...macs];
 }
 
-export async function probeDuplicates(address: string, family: Family, dev: string, tools: ProbeTools, waitMs = 1000): Promise<ProbeResult> {
+/**
+ * `first`: whether anyone but this host answers (duplicate address detection, which stops at the first
+ * answer: a promoted director needs one). `every`: every host that answers within the wait (an
+ * unpromoted director needs two); IPv4 then asks as an ordinary ARP request from this host's address
+ * and waits for two answers or the end of the wait.
+ */
+export type ProbeMode = 'first' | 'every';
+
+export async function probeDuplicates(address: string, family: Family, dev: string, tools: ProbeTools, waitMs = 1000, mode: ProbeMode = 'first'): Promise<ProbeResult> {
   const self = ownMac(dev);
   let program: string | undefined;
   let args: string[];
   if (family === 4) {
     program = tools.arping;
-    args = ['-D', '-c', '1', '-w', String(Math.max(1, Math.ceil(waitMs / 1000))), '-I', dev, address];
+    const wait = String(Math.max(1, Math.ceil(waitMs / 1000)));
+    args = mode === 'first' ? ['-D', '-c', '1', '-w', wait, '-I', dev, address] : ['-c', '2', '-w', wait, '-I', dev, address];
   } else {
     program = tools.ndisc6;
     args = ['-m', '-n', '-r', '1', '-w', String(waitMs), address, dev];
   }
   if (!program) return { macs: [], error: family === 4 ? 'arping (iputils-arping) is not installed' : 'ndisc6 is not installed' };
   const r = await runAsync(program, args, { timeoutMs: waitMs + 3000 });
-  // arping -D exits 1 when someone answered; ndisc6 exits 2 when nobody did.
+  // arping -D exits 1 when someone answered, arping 1 when fewer answered than asked for; ndisc6 exits 2 when nobody did.
   if (r.error || (r.code !== 0 && r.code !== 1 && r.code !== 2)) return { macs: [], error: `${program}: ${r.error ?? `exit ${r.code}`}: ${r.stderr.trim()}` };
   return { macs: parseProbeOutput(r.stdout).filter((m) => m !== self) };
 }

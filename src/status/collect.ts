@@ -14,8 +14,8 @@ export interface DirectorView {
   nic: string;
   /** Promoted: VIP on the NIC; unpromoted: on lo; stopped: nowhere. */
   role: 'promoted' | 'unpromoted' | 'stopped';
-  /** Other MACs the VIP watcher saw answering for the VIP. */
-  duplicate?: { macs: string[]; since: string; peers?: string[] };
+  /** Other MACs the VIP watcher saw answering for the VIP (`unpromoted`: every MAC, two or more, this unpromoted director heard). */
+  duplicate?: { macs: string[]; since: string; peers?: string[]; unpromoted?: true };
   /** The VIP watcher took the VIP off (link lost, or another director holds it). */
   gaveUp?: { at: string; why: string };
 }

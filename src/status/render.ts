@@ -37,7 +37,9 @@ export function renderStatus(view: StatusView): string {
       : d.role === 'unpromoted' ? `on lo, ${v6 ? 'not advertised' : 'ARP hidden'} (serving as a real server)`
       : 'not configured';
     out.push(`  ${d.instance}: ${d.role.toUpperCase()}  VIP ${d.vip} ${where}`);
-    if (d.duplicate) {
+    if (d.duplicate?.unpromoted) {
+      out.push(`    DUPLICATE VIP: answered by ${d.duplicate.macs.length} hosts at once (${d.duplicate.macs.join(', ')}) since ${d.duplicate.since}, as this unpromoted director hears it`);
+    } else if (d.duplicate) {
       const who = d.duplicate.peers?.length ? `cluster director ${d.duplicate.peers.join(', ')}` : 'a host that is not a cluster director';
       out.push(`    DUPLICATE VIP: also answered by ${d.duplicate.macs.join(', ')} (${who}) since ${d.duplicate.since}`);
     }

@@ -3,6 +3,7 @@
 // cache and the ARP frames on the wire; the agent's own exit code is never the only evidence.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Topology } from '../../lab';
 import { useTopology } from '../support/lab';
 import {
@@ -349,7 +350,7 @@ describe('ocf:heartbeat:lvs: gratuitous ARP at promote', function () {
   });
 });
 
-describe('ocf:heartbeat:lvs: duplicate VIP detection by the promoted director', function () {
+describe('ocf:heartbeat:lvs: duplicate VIP detection by the promoted and the unpromoted director', function () {
   const topo = useTopology(2);
 
   it('reports another host answering ARP for its VIP within the interval, in its state and lvskit status, and says when it is gone', async function () {
@@ -381,6 +382,36 @@ describe('ocf:heartbeat:lvs: duplicate VIP detection by the promoted director', 
     } finally {
       await t.exec('d2', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
       await lvs(t, 'd1', 'stop', call);
+    }
+  });
+
+  it('an unpromoted director that hears two hosts answer for its VIP says so (state, lvskit status), and when one is left', async function () {
+    this.timeout(180_000);
+    const t = topo();
+    const holders = ['d2', 'client'];
+    const macs = holders.map((n) => t.node(n).mac.toLowerCase()).sort();
+    const status = async () => (await t.exec('d1', [t.spec.binary, 'status'], { env: { HA_RSCTMP: RSCTMP } })).stdout;
+    const recorded = async () => (JSON.parse((await t.exec('d1', ['cat', `${RSCTMP}/lvs-lvs.json`])).stdout || '{}') as { duplicate?: { macs: string[]; unpromoted?: boolean } }).duplicate;
+    await expectRc(t, 'd1', 'start', OCF.SUCCESS);
+    try {
+      // One holder is the normal case (the promoted director): nothing to report.
+      await t.run('d2', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+      await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
+      await sleep(3000); // the background probe waits up to 1 s for answers
+      assert.equal(await recorded(), undefined, 'one host answering is no duplicate');
+      await t.run('client', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+      await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
+      await waitFor('the unpromoted director to record two hosts', async () => (await recorded())?.macs.join() === macs.join(), 15_000, 200);
+      assert.equal((await recorded())?.unpromoted, true);
+      assert.match(await status(), new RegExp(`DUPLICATE VIP: answered by 2 hosts at once \\(${macs.join(', ')}\\)`));
+      assert.deepEqual(await vipOn(t, 'd1', 'lo'), [32], 'it acts on nothing: the VIP stays on lo');
+      await t.run('client', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+      await expectRc(t, 'd1', 'monitor', OCF.SUCCESS);
+      await waitFor('the report to clear', async () => (await recorded()) === undefined, 15_000, 200);
+      assert.doesNotMatch(await status(), /DUPLICATE/);
+    } finally {
+      for (const n of holders) await t.exec(n, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+      await lvs(t, 'd1', 'stop');
     }
   });
 });

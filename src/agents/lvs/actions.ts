@@ -575,6 +575,10 @@ function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
     }
     return OCF.RUNNING_PROMOTED;
   }
+  // Unpromoted: who answers for the VIP, asked in the background (the monitor does not wait).
+  if (!ctx.isProbe && a.c.duplicateIntervalMs > 0 && seen.linkUp) {
+    guarded('monitor', () => a.sys.startVipProbe(watchSpec(a)));
+  }
   return OCF.SUCCESS;
 }
 

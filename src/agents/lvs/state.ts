@@ -18,8 +18,11 @@ export interface LvsState {
   added?: Record<string, number>;
   /** Set by the VIP watcher when it took the VIP off the NIC (link lost, or another director holds it). */
   gaveUp?: { at: string; why: string };
-  /** Other MACs answering for the VIP, as the VIP watcher last saw them (peers: cluster directors among them). */
-  duplicate?: { macs: string[]; since: string; peers?: string[] };
+  /**
+   * Other MACs answering for the VIP, as the VIP watcher last saw them (peers: cluster directors among
+   * them); `unpromoted`: seen by this unpromoted director's probe, two or more hosts answering.
+   */
+  duplicate?: { macs: string[]; since: string; peers?: string[]; unpromoted?: true };
   /** When an action or the watcher last saw the NIC without link, and when it first saw it back. */
   link?: { downAt: string; upAt?: string };
   /** The NIC's MAC published as the node attribute lvs-mac-<nic>. */
@@ -92,11 +95,12 @@ export function loadState(path: string, allowedSysctls?: ReadonlySet<string>): L
   const isTime = (t: unknown): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t));
   const g = s.gaveUp as { at?: unknown; why?: unknown } | undefined;
   if (g && isTime(g.at) && typeof g.why === 'string') state.gaveUp = { at: g.at, why: g.why.slice(0, 300) };
-  const d = s.duplicate as { macs?: unknown; since?: unknown; peers?: unknown } | undefined;
+  const d = s.duplicate as { macs?: unknown; since?: unknown; peers?: unknown; unpromoted?: unknown } | undefined;
   const isMac = (m: unknown): m is string => typeof m === 'string' && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(m);
   if (d && Array.isArray(d.macs) && d.macs.every(isMac) && typeof d.since === 'string') {
     state.duplicate = { macs: d.macs, since: d.since };
     if (Array.isArray(d.peers) && d.peers.every((p) => typeof p === 'string')) state.duplicate.peers = d.peers as string[];
+    if (d.unpromoted === true) state.duplicate.unpromoted = true;
   }
   if (isMac(s.macPublished)) state.macPublished = s.macPublished;
   const l = s.link as { downAt?: unknown; upAt?: unknown } | undefined;

@@ -63,6 +63,8 @@ export interface LvsSystem {
   /** Stops the watcher named in the pid file (only if it is one). */
   stopVipWatch(pidFile: string): void;
   vipWatchRunning(pidFile: string): boolean;
+  /** One duplicate VIP probe of an unpromoted instance (`lvskit vipprobe`), detached: nobody waits for it. */
+  startVipProbe(spec: Pick<VipWatchSpec, 'pidFile' | 'env' | 'nic' | 'vip' | 'statePath'>): void;
   loadState(path: string, allowedSysctls: ReadonlySet<string>): LvsState | undefined;
   saveState(path: string, state: LvsState): void;
   removeState(path: string): void;
@@ -132,6 +134,15 @@ export const liveSystem: LvsSystem = {
     rmSync(pidFile, { force: true });
   },
   vipWatchRunning: (pidFile) => watcherPid(pidFile) !== undefined,
+  startVipProbe(spec) {
+    const child = spawn(process.execPath, ['vipprobe', '--nic', spec.nic, '--vip', spec.vip, '--state', spec.statePath, '--watch-pid', spec.pidFile], {
+      argv0: 'lvskit',
+      detached: true,
+      stdio: 'ignore',
+      env: spec.env,
+    });
+    child.unref();
+  },
   loadState,
   saveState,
   removeState,

@@ -100,6 +100,7 @@ class FakeNode implements LvsSystem {
     this.watcher = false;
   };
   vipWatchRunning = () => this.watcher;
+  startVipProbe = () => void this.calls.push('vipprobe');
   loadState = (path: string) => structuredClone(this.files.get(path));
   saveState = (path: string, s: LvsState) => void this.files.set(path, structuredClone(s));
   removeState = (path: string) => void this.files.delete(path);
@@ -229,6 +230,20 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     await run(n, 'promote');
     assert.equal(await run(n, 'promote'), OCF.SUCCESS);
     assert.deepEqual(where(n), ['eth0/32']);
+  });
+
+  it('an unpromoted recurring monitor starts one duplicate probe in the background; a probe, a promoted monitor or duplicate_check_interval=0 none', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    const probes = () => n.calls.filter((c) => c === 'vipprobe').length;
+    assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' }), OCF.SUCCESS);
+    assert.equal(probes(), 1);
+    assert.equal(await run(n, 'monitor'), OCF.SUCCESS, 'a probe');
+    assert.equal(await run(n, 'monitor', { duplicate_check_interval: '0' }, { OCF_RESKEY_CRM_meta_interval: '11000' }), OCF.SUCCESS);
+    assert.equal(probes(), 1);
+    await run(n, 'promote');
+    assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.RUNNING_PROMOTED);
+    assert.equal(probes(), 1);
   });
 
   it('a promoted monitor restarts a missing link watcher', async () => {
