@@ -46,6 +46,6 @@ export async function handover(sampler: Sampler, vip: string, loser: string, win
   const droppedAt = ticks.find((t) => t.nodes[loser] !== undefined && !holds(t, loser))?.at;
   const takenAt = ticks.find((t) => holds(t, winner))?.at;
   const both = ticks.filter((t) => holds(t, loser) && holds(t, winner));
-  const overlapMs = both.length ? both[both.length - 1]!.at - both[0]!.at + 100 : 0;
+  const overlapMs = both.length ? Math.round(both[both.length - 1]!.at - both[0]!.at + 100) : 0;
   return { ...(droppedAt === undefined ? {} : { droppedAt }), ...(takenAt === undefined ? {} : { takenAt }), overlapMs };
 }

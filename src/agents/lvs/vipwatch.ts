@@ -4,6 +4,10 @@
 // Link: on carrier loss, reported by netlink the moment it happens, the VIP goes off the NIC at once
 // and the promotion score is deleted, so that pacemaker promotes another director now.
 //
+// Quorum: when this node's partition loses quorum (corosync's notification) and no-quorum-policy
+// makes pacemaker demote it, the VIP goes off the NIC at once, as on link loss but without the
+// link hold-down.
+//
 // Duplicates: every `--dup-interval` ms it asks the wire who answers for the VIP (ARP duplicate
 // address detection; neighbour solicitation for IPv6). Another MAC is logged, recorded in the state
 // file (lvskit status, lvsd's metrics) and set as the transient node attribute
@@ -21,6 +25,7 @@ import { IpMonitor } from '../../net/monitor';
 import { createLog } from '../../ocf/log';
 import { clusterView, setNodeAttributeAsync } from '../../pacemaker/attributes';
 import { setPromotionScore } from '../../pacemaker/promotion';
+import { noQuorumPolicy, policyGivesUp, QuorumWatch } from '../../pacemaker/quorum';
 import { duplicateAttribute, loadState, macAttribute, saveState } from './state';
 
 interface WatchArgs {
@@ -85,11 +90,13 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
   return new Promise<number>((resolve) => {
     let done = false;
     let dupTimer: NodeJS.Timeout | undefined;
+    let quorum: QuorumWatch | undefined;
     const finish = (code: number) => {
       if (done) return;
       done = true;
       clearTimeout(dupTimer);
       monitor.close();
+      quorum?.close();
       remover.kill('SIGTERM');
       resolve(code);
     };
@@ -204,6 +211,30 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
     // Link events for any interface: the carrier of ours is then read from sysfs (cheap, exact).
     const monitor = new IpMonitor(ip, 'link', look, look, (m) => log.warn(`vipwatch: ${m}`));
     monitor.start();
+
+    // Quorum: a partition without it is demoted by pacemaker (unless no-quorum-policy is ignore or
+    // freeze), after its scheduler and the demote have run; the other partition may promote a director
+    // before that. Giving the VIP up the moment corosync says so closes that window (fencing closes it
+    // for sure). The policy is read once, now, so that the loss costs no process.
+    let policy: Promise<string> | undefined;
+    const quorumLost = async () => {
+      const p = await (policy ??= noQuorumPolicy(env));
+      if (!policyGivesUp(p)) {
+        log.warn(`vipwatch: this partition lost quorum; no-quorum-policy=${p}: VIP ${w.vip} kept`);
+        return;
+      }
+      await giveUp(`this partition lost quorum (no-quorum-policy=${p}: pacemaker demotes this director)`);
+    };
+    quorum = inCluster
+      ? QuorumWatch.start(
+          (quorate) => {
+            if (!quorate && !done) void quorumLost();
+          },
+          (m) => log.warn(`vipwatch: ${m}`),
+          env,
+        )
+      : undefined;
+    if (quorum) policy = noQuorumPolicy(env);
     if (w.dupIntervalMs > 0) dupTimer = setTimeout(() => void probe(), Math.min(w.dupIntervalMs, 1000));
     process.on('SIGTERM', () => finish(0));
     process.on('SIGINT', () => finish(0));
