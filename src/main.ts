@@ -38,11 +38,7 @@ export async function run(invokedAs: string, args: string[]): Promise<number> {
         const { runVipWatch } = await import('./agents/lvs/vipwatch');
         return runVipWatch(args.slice(1));
       }
-      // Its one-shot duplicate probe while unpromoted, started by monitor.
-      if (args[0] === 'vipprobe') {
-        const { runVipProbe } = await import('./agents/lvs/vipprobe');
-        return runVipProbe(args.slice(1));
-      }
+
       const { runLvskit } = await import('./commands/program');
       return runLvskit(args);
     }

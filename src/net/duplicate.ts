@@ -50,19 +50,20 @@ export function parseProbeOutput(text: string): string[] {
  */
 export type ProbeMode = 'first' | 'every';
 
-export async function probeDuplicates(address: string, family: Family, dev: string, tools: ProbeTools, waitMs = 1000, mode: ProbeMode = 'first'): Promise<ProbeResult> {
-  const self = ownMac(dev);
-  let program: string | undefined;
-  let args: string[];
+/** The probe's program and arguments; its output is read by parseProbeOutput. */
+export function probeCommand(address: string, family: Family, dev: string, tools: ProbeTools, waitMs = 1000, mode: ProbeMode = 'first'): { program?: string; args: string[]; missing: string } {
   if (family === 4) {
-    program = tools.arping;
     const wait = String(Math.max(1, Math.ceil(waitMs / 1000)));
-    args = mode === 'first' ? ['-D', '-c', '1', '-w', wait, '-I', dev, address] : ['-c', '2', '-w', wait, '-I', dev, address];
-  } else {
-    program = tools.ndisc6;
-    args = ['-m', '-n', '-r', '1', '-w', String(waitMs), address, dev];
+    const args = mode === 'first' ? ['-D', '-c', '1', '-w', wait, '-I', dev, address] : ['-c', '2', '-w', wait, '-I', dev, address];
+    return { ...(tools.arping ? { program: tools.arping } : {}), args, missing: 'arping (iputils-arping) is not installed' };
   }
-  if (!program) return { macs: [], error: family === 4 ? 'arping (iputils-arping) is not installed' : 'ndisc6 is not installed' };
+  return { ...(tools.ndisc6 ? { program: tools.ndisc6 } : {}), args: ['-m', '-n', '-r', '1', '-w', String(waitMs), address, dev], missing: 'ndisc6 is not installed' };
+}
+
+export async function probeDuplicates(address: string, family: Family, dev: string, tools: ProbeTools, waitMs = 1000): Promise<ProbeResult> {
+  const self = ownMac(dev);
+  const { program, args, missing } = probeCommand(address, family, dev, tools, waitMs, 'first');
+  if (!program) return { macs: [], error: missing };
   const r = await runAsync(program, args, { timeoutMs: waitMs + 3000 });
   // arping -D exits 1 when someone answered, arping 1 when fewer answered than asked for; ndisc6 exits 2 when nobody did.
   if (r.error || (r.code !== 0 && r.code !== 1 && r.code !== 2)) return { macs: [], error: `${program}: ${r.error ?? `exit ${r.code}`}: ${r.stderr.trim()}` };

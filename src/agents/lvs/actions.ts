@@ -6,12 +6,13 @@ import { arpingSeconds } from '../../net/announce';
 import { serviceKey } from '../../ipvs/service';
 import { sameAddress } from '../../net/address';
 import { arpLeaks, HIDDEN_ARP } from '../../net/dr';
+import { parseProbeOutput } from '../../net/duplicate';
 import { type AddressChange, ALREADY_THERE, type InterfaceAddress, NOT_THERE } from '../../net/ip';
 import { arpKey } from '../../net/sysctl';
 import type { OcfContext } from '../../ocf/agent';
 import { OCF, OcfError, type OcfCode } from '../../ocf/codes';
 import { type LvsConfig, parseConfig } from './params';
-import { announcePidPath, duplicateAttribute, macAttribute, vipWatchPidPath, type LvsState, statePath } from './state';
+import { announcePidPath, answersPath, duplicateAttribute, macAttribute, vipWatchPidPath, type LvsState, statePath } from './state';
 import { type IpvsCalls, liveSystem, type LvsSystem, type VipWatchSpec } from './system';
 
 /**
@@ -45,6 +46,7 @@ interface Agent {
   statePath: string;
   announcePid: string;
   watchPid: string;
+  answers: string;
 }
 
 function agentFor(ctx: OcfContext, sys: LvsSystem): Agent {
@@ -55,6 +57,7 @@ function agentFor(ctx: OcfContext, sys: LvsSystem): Agent {
     statePath: statePath(ctx.env, ctx.instance),
     announcePid: announcePidPath(ctx.env, ctx.instance),
     watchPid: vipWatchPidPath(ctx.env, ctx.instance),
+    answers: answersPath(ctx.env, ctx.instance),
   };
 }
 
@@ -482,6 +485,8 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
     syncDaemons(a, ipvs, 'master');
     verify(a, 'promoted', full);
     forgetWatch(a, full);
+    // What an unpromoted monitor's probe heard is not the promoted watcher's business.
+    a.sys.removeState(a.answers);
     a.sys.startVipWatch(watchSpec(a));
   });
   if (sender?.sender === 'arping' && c.arpIntervalMs % 1000 !== 0) {
@@ -534,6 +539,7 @@ function stop(ctx: OcfContext, sys: LvsSystem): OcfCode {
     // No state to update: it is removed right after. No state at all: delete the score anyway.
     if (!state || state.score !== null) score(a, undefined, null, true);
     a.sys.removeState(a.statePath);
+    a.sys.removeState(a.answers);
     ctx.log.info(`stop: VIP ${c.vip} removed, sysctls restored`);
     return OCF.SUCCESS;
   });
@@ -575,11 +581,44 @@ function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
     }
     return OCF.RUNNING_PROMOTED;
   }
-  // Unpromoted: who answers for the VIP, asked in the background (the monitor does not wait).
-  if (!ctx.isProbe && a.c.duplicateIntervalMs > 0 && seen.linkUp) {
-    guarded('monitor', () => a.sys.startVipProbe(watchSpec(a)));
-  }
+  if (!ctx.isProbe && a.c.duplicateIntervalMs > 0 && seen.linkUp && state) guarded('monitor', () => answersForVip(a, state));
   return OCF.SUCCESS;
+}
+
+/** An answer probe is over after its 1 s wait; its output is read only once it is this old. */
+const ANSWERS_SETTLED_MS = 2000;
+
+/**
+ * Unpromoted: who answers for the VIP, asked in the background by one probe per monitor (the monitor
+ * does not wait for answers); this monitor reads what the previous one's probe heard. One host is the
+ * promoted director; two or more are two hosts claiming the VIP, reported (log, state, node
+ * attribute), and cleared once one answers again. Nothing else is done: the promoted directors'
+ * watchers settle it between them.
+ */
+function answersForVip(a: Agent, state: LvsState): void {
+  const { c, ctx } = a;
+  const heard = a.sys.takeAnswerProbe(a.answers, ANSWERS_SETTLED_MS);
+  if (heard !== undefined) {
+    const self = a.sys.mac(c.nic);
+    const macs = parseProbeOutput(heard).filter((m) => m !== self).sort();
+    const was = state.duplicate?.unpromoted ? state.duplicate : undefined;
+    if (macs.length >= 2 && was?.macs.join() !== macs.join()) {
+      state.duplicate = { macs, since: new Date(a.sys.now()).toISOString(), unpromoted: true };
+      a.sys.saveState(a.statePath, state);
+      ctx.log.error(`VIP ${c.vip} is answered on the wire by ${macs.length} hosts at once: ${macs.join(', ')} (heard by this unpromoted director; the promoted directors' watchers settle it)`);
+      if (inCluster(a)) {
+        const err = a.sys.setAttribute(duplicateAttribute(ctx.instance), macs.join(','), 'reboot', ctx.env);
+        if (err) ctx.log.warn(`cannot set ${duplicateAttribute(ctx.instance)}: ${err}`);
+      }
+    } else if (macs.length < 2 && was) {
+      delete state.duplicate;
+      a.sys.saveState(a.statePath, state);
+      ctx.log.info(`VIP ${c.vip} is answered by ${macs.length === 1 ? 'one host' : 'no host'} again`);
+      if (inCluster(a)) a.sys.setAttribute(duplicateAttribute(ctx.instance), undefined, 'reboot', ctx.env);
+    }
+  }
+  const err = a.sys.startAnswerProbe({ nic: c.nic, vip: c.vip, family: c.family, outFile: a.answers, env: ctx.env });
+  if (err) ctx.log.debug(`no duplicate VIP check while unpromoted: ${err}`);
 }
 
 function validate(ctx: OcfContext, sys: LvsSystem): OcfCode {

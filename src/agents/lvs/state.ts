@@ -55,6 +55,11 @@ export function announcePidPath(env: NodeJS.ProcessEnv, instance: string): strin
   return join(stateDir(env), `${fileName(instance)}.announce.pid`);
 }
 
+/** Where an unpromoted monitor's answer probe writes its output, for the next monitor. */
+export function answersPath(env: NodeJS.ProcessEnv, instance: string): string {
+  return join(stateDir(env), `${fileName(instance)}.answers`);
+}
+
 export function vipWatchPidPath(env: NodeJS.ProcessEnv, instance: string): string {
   return join(stateDir(env), `${fileName(instance)}.vipwatch.pid`);
 }

@@ -1,7 +1,7 @@
 // Everything the lvs agent does to the node, behind one interface: the live one runs ip, ipvsadm,
 // crm_attribute and the ARP senders and writes /proc/sys; unit tests of the role logic pass a fake.
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { which } from '../../exec/run';
 import * as ipvsadm from '../../ipvs/ipvsadm';
 import type { ServiceId } from '../../ipvs/service';
@@ -11,7 +11,7 @@ import { type AddressChange, addAddress, changeAddresses, deleteAddress, type In
 import { readSysctl, writeSysctl } from '../../net/sysctl';
 import { type Lifetime, setNodeAttribute } from '../../pacemaker/attributes';
 import { setPromotionScore } from '../../pacemaker/promotion';
-import { ownMac } from '../../net/duplicate';
+import { ownMac, probeCommand } from '../../net/duplicate';
 import { type LvsState, loadState, removeState, saveState } from './state';
 
 export interface IpvsCalls {
@@ -63,8 +63,13 @@ export interface LvsSystem {
   /** Stops the watcher named in the pid file (only if it is one). */
   stopVipWatch(pidFile: string): void;
   vipWatchRunning(pidFile: string): boolean;
-  /** One duplicate VIP probe of an unpromoted instance (`lvskit vipprobe`), detached: nobody waits for it. */
-  startVipProbe(spec: Pick<VipWatchSpec, 'pidFile' | 'env' | 'nic' | 'vip' | 'statePath'>): void;
+  /**
+   * Who answers for the VIP, asked by an unpromoted instance: one probe (every answer, net/duplicate),
+   * detached, its output into `outFile` for the next monitor; the error when its program is missing.
+   */
+  startAnswerProbe(spec: { nic: string; vip: string; family: Family; outFile: string; env: NodeJS.ProcessEnv }): string | undefined;
+  /** The output of the last answer probe once it is older than `settledMs` (the probe is over), removing it. */
+  takeAnswerProbe(outFile: string, settledMs: number): string | undefined;
   loadState(path: string, allowedSysctls: ReadonlySet<string>): LvsState | undefined;
   saveState(path: string, state: LvsState): void;
   removeState(path: string): void;
@@ -134,14 +139,26 @@ export const liveSystem: LvsSystem = {
     rmSync(pidFile, { force: true });
   },
   vipWatchRunning: (pidFile) => watcherPid(pidFile) !== undefined,
-  startVipProbe(spec) {
-    const child = spawn(process.execPath, ['vipprobe', '--nic', spec.nic, '--vip', spec.vip, '--state', spec.statePath, '--watch-pid', spec.pidFile], {
-      argv0: 'lvskit',
-      detached: true,
-      stdio: 'ignore',
-      env: spec.env,
-    });
-    child.unref();
+  startAnswerProbe(spec) {
+    const { program, args, missing } = probeCommand(spec.vip, spec.family, spec.nic, { arping: which('arping', spec.env), ndisc6: which('ndisc6', spec.env) }, 1000, 'every');
+    if (!program) return missing;
+    const out = openSync(spec.outFile, 'w', 0o600);
+    try {
+      spawn(program, args, { detached: true, stdio: ['ignore', out, 'ignore'], env: spec.env }).unref();
+    } finally {
+      closeSync(out);
+    }
+    return undefined;
+  },
+  takeAnswerProbe(outFile, settledMs) {
+    try {
+      if (Date.now() - statSync(outFile).mtimeMs < settledMs) return undefined;
+      const text = readFileSync(outFile, 'utf8');
+      rmSync(outFile, { force: true });
+      return text;
+    } catch {
+      return undefined;
+    }
   },
   loadState,
   saveState,

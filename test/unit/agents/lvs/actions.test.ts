@@ -100,7 +100,17 @@ class FakeNode implements LvsSystem {
     this.watcher = false;
   };
   vipWatchRunning = () => this.watcher;
-  startVipProbe = () => void this.calls.push('vipprobe');
+  /** What the last answer probe heard (arping output), until a monitor takes it. */
+  heard: string | undefined;
+  startAnswerProbe = () => {
+    this.calls.push('answer probe');
+    return undefined;
+  };
+  takeAnswerProbe = () => {
+    const h = this.heard;
+    this.heard = undefined;
+    return h;
+  };
   loadState = (path: string) => structuredClone(this.files.get(path));
   saveState = (path: string, s: LvsState) => void this.files.set(path, structuredClone(s));
   removeState = (path: string) => void this.files.delete(path);
@@ -232,10 +242,10 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.deepEqual(where(n), ['eth0/32']);
   });
 
-  it('an unpromoted recurring monitor starts one duplicate probe in the background; a probe, a promoted monitor or duplicate_check_interval=0 none', async () => {
+  it('an unpromoted recurring monitor starts one answer probe in the background; a probe, a promoted monitor or duplicate_check_interval=0 none', async () => {
     const n = new FakeNode();
     await run(n, 'start');
-    const probes = () => n.calls.filter((c) => c === 'vipprobe').length;
+    const probes = () => n.calls.filter((c) => c === 'answer probe').length;
     assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' }), OCF.SUCCESS);
     assert.equal(probes(), 1);
     assert.equal(await run(n, 'monitor'), OCF.SUCCESS, 'a probe');
@@ -244,6 +254,32 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     await run(n, 'promote');
     assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.RUNNING_PROMOTED);
     assert.equal(probes(), 1);
+  });
+
+  it('an unpromoted monitor reports two hosts answering for the VIP (state, node attribute) once, and clears it when one answers again', async () => {
+    const n = new FakeNode();
+    await run(n, 'start');
+    const monitor = () => run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' });
+    const reply = (mac: string) => `Unicast reply from ${VIP} [${mac}]  0.5ms\n`;
+    const state = () => n.files.get('/fake/lvs-lvs.json')!;
+    n.heard = `ARPING ${VIP} from 198.51.100.11 eth0\n${reply('02:00:00:00:00:12')}Received 1 response(s)\n`;
+    await monitor();
+    assert.equal(state().duplicate, undefined, 'one host (the promoted director) is no duplicate');
+    n.heard = `${reply('02:00:00:00:00:13')}${reply('02:00:00:00:00:12')}Received 2 response(s)\n`;
+    assert.equal(await monitor(), OCF.SUCCESS, 'it acts on nothing');
+    assert.deepEqual(state().duplicate?.macs, ['02:00:00:00:00:12', '02:00:00:00:00:13']);
+    assert.equal(state().duplicate?.unpromoted, true);
+    assert.equal(n.attributes.get('lvs-duplicate-lvs'), '02:00:00:00:00:12,02:00:00:00:00:13');
+    assert.deepEqual(where(n), ['lo/32'], 'the VIP stays on lo');
+    const since = state().duplicate?.since;
+    n.clock += 11_000;
+    n.heard = `${reply('02:00:00:00:00:12')}${reply('02:00:00:00:00:13')}`;
+    await monitor();
+    assert.equal(state().duplicate?.since, since, 'the same two hosts: reported once');
+    n.heard = reply('02:00:00:00:00:12');
+    await monitor();
+    assert.equal(state().duplicate, undefined);
+    assert.equal(n.attributes.has('lvs-duplicate-lvs'), false);
   });
 
   it('a promoted monitor restarts a missing link watcher', async () => {
