@@ -67,7 +67,7 @@ export class QuorumWatch {
       // corosync not running (yet): say so once, then try again now and then.
       this.failures++;
       if (this.failures === 1) this.onError(`corosync-quorumtool -m ended (${signal ?? `exit ${code}`}${err.trim() ? `: ${err.trim()}` : ''}); retrying`);
-      this.timer = setTimeout(() => this.run(), this.failures === 1 ? 1000 : 10_000);
+      this.timer = setTimeout(() => this.run(), this.failures === 1 ? 1000 : 30_000);
     });
   }
 
