@@ -2,6 +2,7 @@
 // socket): one line per event, flushed by ip at once. For the long-lived processes only (lvsd, the
 // link watcher); an OCF action reads the state directly.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { onLines } from '../exec/lines';
 import { runAsync } from '../exec/run';
 import { canonicalAddress } from '../ipvs/service';
 import type { Family } from './address';
@@ -25,16 +26,8 @@ export class IpMonitor {
     if (this.closed) return;
     const child = spawn(this.ip, ['-o', 'monitor', this.object], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    let buffered = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.trim()) this.onLine(line);
-      }
+    onLines(child.stdout!, (line) => {
+      if (line.trim()) this.onLine(line);
     });
     child.stderr!.resume();
     child.once('spawn', () => this.onStart());

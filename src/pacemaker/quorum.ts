@@ -4,6 +4,7 @@
 // instead of when pacemaker's demote gets there. And the cluster's no-quorum-policy, which says
 // whether pacemaker will take the VIP away from a partition without quorum at all.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { onLines } from '../exec/lines';
 import { runAsync, which } from '../exec/run';
 
 /** `Quorate: Yes|No` of a corosync-quorumtool status line; undefined for any other line. */
@@ -42,21 +43,14 @@ export class QuorumWatch {
     const [file, ...args] = this.argv;
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
     this.child = child;
-    let buffered = '';
     let err = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const q = quorateIn(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-        if (q === undefined) continue;
-        this.failures = 0;
-        if (q !== this.last) {
-          this.last = q;
-          this.onChange(q);
-        }
+    onLines(child.stdout!, (line) => {
+      const q = quorateIn(line);
+      if (q === undefined) return;
+      this.failures = 0;
+      if (q !== this.last) {
+        this.last = q;
+        this.onChange(q);
       }
     });
     child.stderr!.setEncoding('utf8');
