@@ -144,7 +144,10 @@ export const liveSystem: LvsSystem = {
     if (!program) return missing;
     const out = openSync(spec.outFile, 'w', 0o600);
     try {
-      spawn(program, args, { detached: true, stdio: ['ignore', out, 'ignore'], env: spec.env }).unref();
+      const child = spawn(program, args, { detached: true, stdio: ['ignore', out, 'ignore'], env: spec.env });
+      // A probe that cannot start is only a missing answer file: never an unhandled error in the monitor.
+      child.on('error', () => undefined);
+      child.unref();
     } finally {
       closeSync(out);
     }
