@@ -31,6 +31,11 @@ export function ownMac(dev: string): string | undefined {
 
 const MAC = /([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})/;
 
+/** Whether a probe's output is that of a probe that ran to its end (arping's count of replies, ndisc6's first line). */
+export function probeFinished(text: string, family: Family): boolean {
+  return family === 4 ? /^Received \d+ response/m.test(text) : /^Soliciting /m.test(text);
+}
+
 /** MACs in arping -D's "Unicast reply from A [MAC]" lines, or ndisc6's "Target link-layer address: MAC". */
 export function parseProbeOutput(text: string): string[] {
   const macs = new Set<string>();
@@ -50,11 +55,17 @@ export function parseProbeOutput(text: string): string[] {
  */
 export type ProbeMode = 'first' | 'every';
 
-/** The probe's program and arguments; its output is read by parseProbeOutput. */
-export function probeCommand(address: string, family: Family, dev: string, tools: ProbeTools, waitMs = 1000, mode: ProbeMode = 'first'): { program?: string; args: string[]; missing: string } {
+/**
+ * The probe's program and arguments; its output is read by parseProbeOutput. `every` over IPv4 needs
+ * `source`, this host's own address on `dev`: left to arping, the kernel may pick the VIP itself (on lo
+ * of an unpromoted director), and the request would be a gratuitous ARP moving the neighbours' entries.
+ * `-b` keeps it a broadcast.
+ */
+export function probeCommand(address: string, family: Family, dev: string, tools: ProbeTools, waitMs = 1000, mode: ProbeMode = 'first', source?: string): { program?: string; args: string[]; missing: string } {
   if (family === 4) {
     const wait = String(Math.max(1, Math.ceil(waitMs / 1000)));
-    const args = mode === 'first' ? ['-D', '-c', '1', '-w', wait, '-I', dev, address] : ['-c', '2', '-w', wait, '-I', dev, address];
+    if (mode === 'every' && source === undefined) throw new Error('an ARP probe for every answer needs this host\'s own address');
+    const args = mode === 'first' ? ['-D', '-c', '1', '-w', wait, '-I', dev, address] : ['-b', '-c', '2', '-w', wait, '-s', source!, '-I', dev, address];
     return { ...(tools.arping ? { program: tools.arping } : {}), args, missing: 'arping (iputils-arping) is not installed' };
   }
   return { ...(tools.ndisc6 ? { program: tools.ndisc6 } : {}), args: ['-m', '-n', '-r', '1', '-w', String(waitMs), address, dev], missing: 'ndisc6 is not installed' };

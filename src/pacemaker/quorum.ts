@@ -1,11 +1,15 @@
 // This node's quorum as it changes: corosync's own notifications through `corosync-quorumtool -m`
-// (it prints its status block at start and at every change; stdbuf makes it flush each line into the
-// pipe), for the lvs agent's VIP watcher: a partition that loses quorum gives the VIP up at once
+// (it prints its status block at start and at every membership change, quorum with it; a loss of
+// quorum without a membership change, such as a quorum device's vote timing out, shows only at the
+// next one, and pacemaker's demote covers it; stdbuf makes it flush each line into the pipe), for the lvs agent's VIP watcher: a partition that loses quorum gives the VIP up at once
 // instead of when pacemaker's demote gets there. And the cluster's no-quorum-policy, which says
 // whether pacemaker will take the VIP away from a partition without quorum at all.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { onLines } from '../exec/lines';
 import { runAsync, which } from '../exec/run';
+
+/** A `corosync-quorumtool -m` that ran this long before it ended was working. */
+const LONG_RUN_MS = 60_000;
 
 /** `Quorate: Yes|No` of a corosync-quorumtool status line; undefined for any other line. */
 export function quorateIn(line: string): boolean | undefined {
@@ -47,7 +51,6 @@ export class QuorumWatch {
     onLines(child.stdout!, (line) => {
       const q = quorateIn(line);
       if (q === undefined) return;
-      this.failures = 0;
       if (q !== this.last) {
         this.last = q;
         this.onChange(q);
@@ -56,9 +59,12 @@ export class QuorumWatch {
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (d: string) => (err = (err + d).slice(-500)));
     child.once('error', (e) => this.onError(`corosync-quorumtool -m: ${e.message}`));
+    const started = Date.now();
     child.once('close', (code, signal) => {
       if (this.closed) return;
-      // corosync not running (yet): say so once, then try again now and then.
+      // corosync not running (yet), or no quorum provider (the tool prints once and exits): say so
+      // once, then try again now and then. A child that ran for a while was no failure.
+      if (Date.now() - started > LONG_RUN_MS) this.failures = 0;
       this.failures++;
       if (this.failures === 1) this.onError(`corosync-quorumtool -m ended (${signal ?? `exit ${code}`}${err.trim() ? `: ${err.trim()}` : ''}); retrying`);
       this.timer = setTimeout(() => this.run(), this.failures === 1 ? 1000 : 30_000);
@@ -72,12 +78,20 @@ export class QuorumWatch {
   }
 }
 
-/** The cluster's no-quorum-policy; pacemaker's default, stop, when it is not set. */
-export async function noQuorumPolicy(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/** crm_attribute's exit status for a property that is not set (CRM_EX_NOSUCH). */
+const NOT_SET = 105;
+
+/** The cluster's no-quorum-policy; pacemaker's default, stop, when it is not set; undefined when it cannot be read. */
+export async function noQuorumPolicy(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   const tool = which('crm_attribute', env) ?? 'crm_attribute';
   const r = await runAsync(tool, ['--type', 'crm_config', '--name', 'no-quorum-policy', '--query', '--quiet'], { env, timeoutMs: 10_000 });
-  const v = r.stdout.trim().toLowerCase();
-  return r.code === 0 && /^[a-z]+$/.test(v) ? v : 'stop';
+  return policyOf(r.code, r.stdout);
+}
+
+export function policyOf(code: number | null, stdout: string): string | undefined {
+  const v = stdout.trim().toLowerCase();
+  if (code === 0 && /^[a-z]+$/.test(v)) return v;
+  return code === NOT_SET ? 'stop' : undefined;
 }
 
 /** Whether pacemaker takes the promoted role away from a partition without quorum under this policy. */

@@ -12,6 +12,8 @@ import { agentOf, HACLUSTER, type Step, type Verdict } from './plan';
 
 /** corosync-qnetd's TCP port (corosync-qnetd(8)). */
 export const QNETD_PORT = 5403;
+/** pcsd's TCP port, on the qnetd host too. */
+const PCSD_PORT = 2224;
 const QNETD_TIMEOUT_MS = 3_000;
 /** The id of the fence device bootstrap creates. */
 export const FENCE_ID = 'lvs-fence';
@@ -46,9 +48,15 @@ const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-
 const FENCE_AGENT = /^fence_[A-Za-z0-9_]{1,64}$/;
 const OPTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
-/** A password in an option would be on pcs's command line (ps) and in the CIB, readable by every haclient member. */
-function isSecretOption(name: string): boolean {
-  return /(?:^|_)(?:passwd|password)$/i.test(name);
+/**
+ * A secret in an option would be on pcs's command line (ps), in bootstrap's output and in the CIB,
+ * readable by every haclient member: passwords (fence agents read them from `NAME_script` instead),
+ * and other secrets fence agents take (fence_aws secret_key, SNMP community, IPMI hexadecimal_kg).
+ */
+function secretKind(name: string): 'password' | 'secret' | undefined {
+  if (/(?:^|_)(?:passwd|password)$/i.test(name)) return 'password';
+  if (/(?:^|_)(?:secret|secret_key|community|token|kg)$/i.test(name)) return 'secret';
+  return undefined;
 }
 
 function parseQdevice(raw: string | undefined, nodes: string[]): string | undefined {
@@ -72,10 +80,17 @@ function parseFenceOption(raw: string, seen: Set<string>): [string, string] {
   if (!OPTION_NAME.test(name) || value === '' || value.length > 4096 || /[\x00-\x1f\x7f]/.test(value)) {
     throw new UsageError(`--fence-option must be NAME=VALUE (a name of letters, digits, '_', '-'; a value without control characters), got '${raw}'`);
   }
-  if (isSecretOption(name)) {
+  const secret = secretKind(name);
+  if (secret === 'password') {
     throw new UsageError(
       `--fence-option ${name}=… would put a password on pcs's command line and in the CIB; give ${name}_script=/path/to/script instead ` +
         '(the fence agent runs it and reads the password from its output; keep the script readable by root only, on every director)',
+    );
+  }
+  if (secret === 'secret') {
+    throw new UsageError(
+      `--fence-option ${name}=… would put a secret on pcs's command line, in this output and in the CIB; give the agent its secret another way ` +
+        '(a file or credentials it reads itself, pcs stonith describe AGENT) or create the fence device by hand and leave out --fence',
     );
   }
   if (seen.has(name.toLowerCase())) throw new UsageError(`--fence-option ${name} is given twice`);
@@ -208,7 +223,7 @@ export function safetyResourceSteps(fence: FenceDevice | undefined, dialect: Dia
 export function safetyChecksNote(o: SafetyOptions): string[] {
   const checks = [
     ...(o.fence ? [`#   stonith_admin --metadata --agent ${o.fence.agent}: the agent is here, the option names are its parameters`] : []),
-    ...(o.qdevice !== undefined ? [`#   corosync-qdevice is installed here, ${o.qdevice} answers on TCP ${QNETD_PORT} (unless corosync.conf has the device)`] : []),
+    ...(o.qdevice !== undefined ? [`#   corosync-qdevice is installed here, ${o.qdevice} answers on TCP ${QNETD_PORT} (corosync-qnetd) and ${PCSD_PORT} (pcsd) (unless corosync.conf has the device)`] : []),
   ];
   return checks.length ? ['# Before any change, --apply checks (and stops when one fails):', ...checks] : [];
 }
@@ -270,6 +285,11 @@ async function qdeviceProblem(host: string, conf: CorosyncConf | undefined, prob
   const why = await probes.tcpConnect(host, QNETD_PORT, QNETD_TIMEOUT_MS);
   if (why !== undefined) {
     return `--qdevice ${host}: corosync-qnetd does not answer on TCP port ${QNETD_PORT} (${why}); set it up on ${host} first (pcs qdevice setup model net --enable --start)`;
+  }
+  // pcs has the qnetd host sign the directors' certificates through its pcsd.
+  const pcsd = await probes.tcpConnect(host, PCSD_PORT, QNETD_TIMEOUT_MS);
+  if (pcsd !== undefined) {
+    return `--qdevice ${host}: pcsd does not answer on TCP port ${PCSD_PORT} (${pcsd}); pcs signs the directors' certificates through it: on ${host} install pcs, give hacluster the directors' password, systemctl enable --now pcsd`;
   }
   return undefined;
 }

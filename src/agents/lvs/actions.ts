@@ -6,7 +6,7 @@ import { arpingSeconds } from '../../net/announce';
 import { serviceKey } from '../../ipvs/service';
 import { sameAddress } from '../../net/address';
 import { arpLeaks, HIDDEN_ARP } from '../../net/dr';
-import { parseProbeOutput } from '../../net/duplicate';
+import { parseProbeOutput, probeFinished } from '../../net/duplicate';
 import { type AddressChange, ALREADY_THERE, type InterfaceAddress, NOT_THERE } from '../../net/ip';
 import { arpKey } from '../../net/sysctl';
 import type { OcfContext } from '../../ocf/agent';
@@ -129,6 +129,8 @@ interface Observed {
   linkState: string;
   /** Where the VIP is. */
   at: InterfaceAddress[];
+  /** This node's own address of the VIP's family on the NIC (not the VIP), if any. */
+  source?: string;
 }
 
 /** Whether a place of the VIP is one this agent makes: the NIC with vip_prefix, lo with the host prefix, or recorded as added. */
@@ -147,9 +149,11 @@ function readArp(a: Agent, dev: string): { sysctls: Record<string, string>; inte
 /** Where the VIP is, whether ARP is hidden when it is on lo, and the NIC's link. */
 function observe(a: Agent, state: LvsState | undefined): Observed {
   const { c } = a;
-  const at = a.sys.addresses(c.family).filter((x) => sameAddress(x.address, c.vip));
+  const all = a.sys.addresses(c.family);
+  const at = all.filter((x) => sameAddress(x.address, c.vip));
+  const source = all.find((x) => x.ifname === c.nic && !sameAddress(x.address, c.vip))?.address;
   const link = a.sys.link(c.nic);
-  const base = { linkUp: link.up, linkState: link.operstate, at };
+  const base = { linkUp: link.up, linkState: link.operstate, at, ...(source === undefined ? {} : { source }) };
   const alien = at.filter((x) => !ours(a, x, state));
   const foreign = alien.length > 0 ? `VIP ${c.vip} is configured on ${alien.map((x) => `${x.ifname} as /${x.prefix}`).join(', ')}, which this agent never adds (is it this node's own address?)` : undefined;
   const f = foreign ? { foreign } : {};
@@ -581,12 +585,21 @@ function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
     }
     return OCF.RUNNING_PROMOTED;
   }
-  if (!ctx.isProbe && a.c.duplicateIntervalMs > 0 && seen.linkUp && state) guarded('monitor', () => answersForVip(a, state));
+  if (!ctx.isProbe && a.c.duplicateIntervalMs > 0 && seen.linkUp && state) {
+    // It only reports: whatever goes wrong in it never fails the monitor.
+    try {
+      answersForVip(a, state, seen.source);
+    } catch (err) {
+      ctx.log.warn(`duplicate VIP check while unpromoted: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   return OCF.SUCCESS;
 }
 
 /** An answer probe is over after its 1 s wait; its output is read only once it is this old. */
 const ANSWERS_SETTLED_MS = 2000;
+/** Older than this (maintenance, monitors stopped) it says nothing about now. */
+const ANSWERS_STALE_MS = 120_000;
 
 /**
  * Unpromoted: who answers for the VIP, asked in the background by one probe per monitor (the monitor
@@ -595,10 +608,11 @@ const ANSWERS_SETTLED_MS = 2000;
  * attribute), and cleared once one answers again. Nothing else is done: the promoted directors'
  * watchers settle it between them.
  */
-function answersForVip(a: Agent, state: LvsState): void {
+function answersForVip(a: Agent, state: LvsState, source: string | undefined): void {
   const { c, ctx } = a;
-  const heard = a.sys.takeAnswerProbe(a.answers, ANSWERS_SETTLED_MS);
-  if (heard !== undefined) {
+  const heard = a.sys.takeAnswerProbe(a.answers, ANSWERS_SETTLED_MS, ANSWERS_STALE_MS);
+  // A probe that failed (no output, or cut short) knows nothing: it neither reports nor clears.
+  if (heard !== undefined && probeFinished(heard, c.family)) {
     const self = a.sys.mac(c.nic);
     const macs = parseProbeOutput(heard).filter((m) => m !== self).sort();
     const was = state.duplicate?.unpromoted ? state.duplicate : undefined;
@@ -617,7 +631,11 @@ function answersForVip(a: Agent, state: LvsState): void {
       if (inCluster(a)) a.sys.setAttribute(duplicateAttribute(ctx.instance), undefined, 'reboot', ctx.env);
     }
   }
-  const err = a.sys.startAnswerProbe({ nic: c.nic, vip: c.vip, family: c.family, outFile: a.answers, env: ctx.env });
+  if (c.family === 4 && source === undefined) {
+    ctx.log.debug(`no duplicate VIP check while unpromoted: ${c.nic} has no IPv4 address of its own to ask from`);
+    return;
+  }
+  const err = a.sys.startAnswerProbe({ nic: c.nic, vip: c.vip, family: c.family, ...(source ? { source } : {}), outFile: a.answers, env: ctx.env });
   if (err) ctx.log.debug(`no duplicate VIP check while unpromoted: ${err}`);
 }
 

@@ -67,9 +67,12 @@ export interface LvsSystem {
    * Who answers for the VIP, asked by an unpromoted instance: one probe (every answer, net/duplicate),
    * detached, its output into `outFile` for the next monitor; the error when its program is missing.
    */
-  startAnswerProbe(spec: { nic: string; vip: string; family: Family; outFile: string; env: NodeJS.ProcessEnv }): string | undefined;
-  /** The output of the last answer probe once it is older than `settledMs` (the probe is over), removing it. */
-  takeAnswerProbe(outFile: string, settledMs: number): string | undefined;
+  startAnswerProbe(spec: { nic: string; vip: string; family: Family; source?: string; outFile: string; env: NodeJS.ProcessEnv }): string | undefined;
+  /**
+   * The output of the last answer probe once it is `settledMs` old (the probe is over), removing it;
+   * undefined while it runs, when there is none, or when it is older than `staleMs` (removed too).
+   */
+  takeAnswerProbe(outFile: string, settledMs: number, staleMs: number): string | undefined;
   loadState(path: string, allowedSysctls: ReadonlySet<string>): LvsState | undefined;
   saveState(path: string, state: LvsState): void;
   removeState(path: string): void;
@@ -140,7 +143,7 @@ export const liveSystem: LvsSystem = {
   },
   vipWatchRunning: (pidFile) => watcherPid(pidFile) !== undefined,
   startAnswerProbe(spec) {
-    const { program, args, missing } = probeCommand(spec.vip, spec.family, spec.nic, { arping: which('arping', spec.env), ndisc6: which('ndisc6', spec.env) }, 1000, 'every');
+    const { program, args, missing } = probeCommand(spec.vip, spec.family, spec.nic, { arping: which('arping', spec.env), ndisc6: which('ndisc6', spec.env) }, 1000, 'every', spec.source);
     if (!program) return missing;
     const out = openSync(spec.outFile, 'w', 0o600);
     try {
@@ -153,10 +156,11 @@ export const liveSystem: LvsSystem = {
     }
     return undefined;
   },
-  takeAnswerProbe(outFile, settledMs) {
+  takeAnswerProbe(outFile, settledMs, staleMs) {
     try {
-      if (Date.now() - statSync(outFile).mtimeMs < settledMs) return undefined;
-      const text = readFileSync(outFile, 'utf8');
+      const age = Date.now() - statSync(outFile).mtimeMs;
+      if (age < settledMs) return undefined;
+      const text = age > staleMs ? undefined : readFileSync(outFile, 'utf8');
       rmSync(outFile, { force: true });
       return text;
     } catch {

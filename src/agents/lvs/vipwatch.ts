@@ -104,7 +104,8 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
     /** The VIP off the NIC (only the prefix the agent added), the reason recorded, the score dropped. */
     let givingUp = false;
     const giveUp = async (why: string, linkLost = false) => {
-      if (givingUp) return;
+      // After finish (demote or stop sent SIGTERM) the VIP and the score are theirs, not ours.
+      if (givingUp || done) return;
       givingUp = true;
       const at = new Date();
       const t0 = process.hrtime.bigint();
@@ -215,10 +216,17 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
     // Quorum: a partition without it is demoted by pacemaker (unless no-quorum-policy is ignore or
     // freeze), after its scheduler and the demote have run; the other partition may promote a director
     // before that. Giving the VIP up the moment corosync says so closes that window (fencing closes it
-    // for sure). The policy is read once, now, so that the loss costs no process.
-    let policy: Promise<string> | undefined;
+    // for sure). The policy is read now, so that the loss costs no process; read again at the loss if
+    // it could not be read, and the VIP kept if it still cannot (pacemaker acts by its own policy).
+    let policy: Promise<string | undefined> | undefined;
     const quorumLost = async () => {
-      const p = await (policy ??= noQuorumPolicy(env));
+      let p = await policy;
+      if (p === undefined) p = await (policy = noQuorumPolicy(env));
+      if (done) return;
+      if (p === undefined) {
+        log.warn(`vipwatch: this partition lost quorum; no-quorum-policy cannot be read: VIP ${w.vip} kept, pacemaker acts by its policy`);
+        return;
+      }
       if (!policyGivesUp(p)) {
         log.warn(`vipwatch: this partition lost quorum; no-quorum-policy=${p}: VIP ${w.vip} kept`);
         return;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseProbeOutput } from '../../../src/net/duplicate';
+import { parseProbeOutput, probeCommand, probeFinished } from '../../../src/net/duplicate';
 
 describe('net/duplicate: who answers for the VIP', () => {
   it('reads the MACs of iputils arping -D replies (captured from arping 20221126)', () => {
@@ -16,5 +16,17 @@ describe('net/duplicate: who answers for the VIP', () => {
   it("reads ndisc6's target link-layer addresses, once each", () => {
     const out = 'Soliciting 2001:db8::100 (2001:db8::100) on eth0...\nTarget link-layer address: 02:00:00:00:00:0A\n from 2001:db8::11\nTarget link-layer address: 02:00:00:00:00:0b\n from 2001:db8::66\nTarget link-layer address: 02:00:00:00:00:0A\n';
     assert.deepEqual(parseProbeOutput(out), ['02:00:00:00:00:0a', '02:00:00:00:00:0b']);
+  });
+
+  it('asks for every answer from this host\'s own address, broadcast (never the VIP as sender), and knows a probe that ran to its end', () => {
+    const tools = { arping: '/usr/sbin/arping', ndisc6: '/usr/bin/ndisc6' };
+    assert.deepEqual(probeCommand('198.51.100.100', 4, 'eth0', tools, 1000, 'every', '198.51.100.12').args, ['-b', '-c', '2', '-w', '1', '-s', '198.51.100.12', '-I', 'eth0', '198.51.100.100']);
+    assert.throws(() => probeCommand('198.51.100.100', 4, 'eth0', tools, 1000, 'every'), /own address/);
+    assert.deepEqual(probeCommand('198.51.100.100', 4, 'eth0', tools).args, ['-D', '-c', '1', '-w', '1', '-I', 'eth0', '198.51.100.100']);
+    assert.equal(probeFinished('ARPING 198.51.100.100 from 198.51.100.12 eth0\nSent 1 probes (1 broadcast(s))\nReceived 0 response(s)\n', 4), true);
+    assert.equal(probeFinished('ARPING 198.51.100.100 from 198.51.100.12 eth0\n', 4), false);
+    assert.equal(probeFinished('', 6), false);
+    // Captured from ndisc6 1.0.5, nobody answering.
+    assert.equal(probeFinished('Soliciting 2001:db8::101 (2001:db8::101) on eth0...\nTimed out.\nNo response.\n', 6), true);
   });
 });

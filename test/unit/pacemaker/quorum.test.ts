@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { policyGivesUp, quorateIn } from '../../../src/pacemaker/quorum';
+import { policyGivesUp, policyOf, quorateIn } from '../../../src/pacemaker/quorum';
 
 describe('pacemaker/quorum: this node\'s quorum as corosync reports it', () => {
   it('reads the Quorate line of corosync-quorumtool -m (captured from corosync 3.1.7) and nothing else', () => {
@@ -15,5 +15,12 @@ describe('pacemaker/quorum: this node\'s quorum as corosync reports it', () => {
   it('gives the VIP up under every no-quorum-policy that takes the promoted role away', () => {
     for (const p of ['stop', 'demote', 'fence', 'suicide']) assert.equal(policyGivesUp(p), true, p);
     for (const p of ['ignore', 'freeze']) assert.equal(policyGivesUp(p), false, p);
+  });
+
+  it('reads no-quorum-policy: the value, stop when it is not set (exit 105), unknown when crm_attribute fails otherwise', () => {
+    assert.equal(policyOf(0, 'demote\n'), 'demote');
+    assert.equal(policyOf(105, ''), 'stop');
+    assert.equal(policyOf(102, ''), undefined, 'the CIB did not answer');
+    assert.equal(policyOf(null, ''), undefined, 'timed out');
   });
 });

@@ -75,6 +75,16 @@ describe('pcs/safety: the safe two-node cluster options', () => {
       assert.equal(o.qdevice, '198.51.100.9');
     });
 
+    it('refuses other secrets fence agents take (fence_aws secret_key, SNMP community, IPMI hexadecimal_kg), without repeating them', () => {
+      for (const opt of ['secret_key=abc123', 'community=private', 'hexadecimal_kg=0a0b', 'token=t0k']) {
+        const name = opt.split('=')[0]!;
+        usage({ fence: 'fence_aws', fenceOption: [opt] }, new RegExp(`^--fence-option ${name}=… would put a secret on pcs's command line`));
+        assert.throws(() => parseOptions({ ...OK, fence: 'fence_aws', fenceOption: [opt] }), (e) => e instanceof Error && !e.message.includes(opt.split('=')[1]!));
+      }
+      // A key file's path is no secret.
+      assert.deepEqual(parseOptions({ ...OK, fence: 'fence_xvm', fenceOption: ['key_file=/etc/cluster/fence_xvm.key'] }).fence?.options, [['key_file', '/etc/cluster/fence_xvm.key']]);
+    });
+
     it('refuses a password on the command line, naming the _script option to use instead', () => {
       usage({ fence: 'fence_ipmilan', fenceOption: ['password=s3cret'] }, /^--fence-option password=… would put a password on pcs's command line and in the CIB; give password_script=\/path\/to\/script instead/);
       usage({ fence: 'fence_ipmilan', fenceOption: ['passwd=s3cret'] }, /give passwd_script=/);
@@ -162,7 +172,7 @@ describe('pcs/safety: the safe two-node cluster options', () => {
       ]);
       assert.equal(sys.calls[0]!.input, 'pw\n', 'the password on standard input');
       assert.equal(sys.passwordAsked, 1);
-      assert.deepEqual(probes.asked, ['metadata fence_xvm', 'which corosync-qdevice', 'connect q1:5403']);
+      assert.deepEqual(probes.asked, ['metadata fence_xvm', 'which corosync-qdevice', 'connect q1:5403', 'connect q1:2224']);
       assert.doesNotMatch(r.out, /fencing is on; resources start only once/);
     });
 

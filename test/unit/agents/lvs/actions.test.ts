@@ -102,8 +102,9 @@ class FakeNode implements LvsSystem {
   vipWatchRunning = () => this.watcher;
   /** What the last answer probe heard (arping output), until a monitor takes it. */
   heard: string | undefined;
-  startAnswerProbe = () => {
+  startAnswerProbe = (spec: { source?: string }) => {
     this.calls.push('answer probe');
+    assert.equal(spec.source, '198.51.100.11', 'asked from its own address');
     return undefined;
   };
   takeAnswerProbe = () => {
@@ -242,7 +243,7 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.deepEqual(where(n), ['eth0/32']);
   });
 
-  it('an unpromoted recurring monitor starts one answer probe in the background; a probe, a promoted monitor or duplicate_check_interval=0 none', async () => {
+  it('an unpromoted recurring monitor starts one answer probe in the background, from its own address; a probe, a promoted monitor, duplicate_check_interval=0 or a NIC without an address of its own none', async () => {
     const n = new FakeNode();
     await run(n, 'start');
     const probes = () => n.calls.filter((c) => c === 'answer probe').length;
@@ -251,6 +252,10 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.equal(await run(n, 'monitor'), OCF.SUCCESS, 'a probe');
     assert.equal(await run(n, 'monitor', { duplicate_check_interval: '0' }, { OCF_RESKEY_CRM_meta_interval: '11000' }), OCF.SUCCESS);
     assert.equal(probes(), 1);
+    n.addrs = n.addrs.filter((x) => x.address !== '198.51.100.11');
+    assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '11000' }), OCF.SUCCESS);
+    assert.equal(probes(), 1, 'no address to ask from: the VIP itself would be the sender');
+    n.addrs.push({ ifname: 'eth0', address: '198.51.100.11', prefix: 24 });
     await run(n, 'promote');
     assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.RUNNING_PROMOTED);
     assert.equal(probes(), 1);
@@ -273,10 +278,15 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.deepEqual(where(n), ['lo/32'], 'the VIP stays on lo');
     const since = state().duplicate?.since;
     n.clock += 11_000;
-    n.heard = `${reply('02:00:00:00:00:12')}${reply('02:00:00:00:00:13')}`;
+    n.heard = `${reply('02:00:00:00:00:12')}${reply('02:00:00:00:00:13')}Received 2 response(s)\n`;
     await monitor();
     assert.equal(state().duplicate?.since, since, 'the same two hosts: reported once');
-    n.heard = reply('02:00:00:00:00:12');
+    for (const failed of ['', `ARPING ${VIP} from 198.51.100.11 eth0\n`]) {
+      n.heard = failed;
+      await monitor();
+      assert.deepEqual(state().duplicate?.macs, ['02:00:00:00:00:12', '02:00:00:00:00:13'], `a probe that failed or was cut short (${JSON.stringify(failed)}) clears nothing`);
+    }
+    n.heard = `${reply('02:00:00:00:00:12')}Received 1 response(s)\n`;
     await monitor();
     assert.equal(state().duplicate, undefined);
     assert.equal(n.attributes.has('lvs-duplicate-lvs'), false);
