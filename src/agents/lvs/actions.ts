@@ -565,7 +565,8 @@ function monitor(ctx: OcfContext, sys: LvsSystem): OcfCode {
   if (seen.broken) throw new OcfError(OCF.ERR_GENERIC, seen.broken);
   if (seen.role === 'stopped') {
     if (state?.gaveUp) {
-      throw new OcfError(OCF.FAILED_PROMOTED, `the VIP watcher took VIP ${a.c.vip} off ${a.c.nic} at ${state.gaveUp.at} (${state.gaveUp.why})${state.score === null ? ' and dropped the promotion score' : ''}; waiting for the demote`);
+      // Why first: pacemaker keeps 128 characters of an exit reason.
+      throw new OcfError(OCF.FAILED_PROMOTED, `VIP watcher took VIP ${a.c.vip} off ${a.c.nic}: ${state.gaveUp.why}, at ${state.gaveUp.at}${state.score === null ? ', score dropped' : ''}; waiting for the demote`);
     }
     return OCF.NOT_RUNNING;
   }

@@ -194,7 +194,7 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
         saveState(w.state, now);
       }
       // Exactly one of two promoted directors yields: both see each other and compare the same names.
-      if (me && peers.some((p) => p < me)) await giveUp(`VIP ${w.vip} is also held by cluster director ${peers.filter((p) => p < me).join(', ')}, whose name sorts first`);
+      if (me && peers.some((p) => p < me)) await giveUp(`also held by director ${peers.filter((p) => p < me).join(', ')}, whose name sorts first`);
     };
 
     const tools = { arping: which('arping', env), ndisc6: which('ndisc6', env) };
@@ -231,7 +231,8 @@ export function runVipWatch(args: string[], env: NodeJS.ProcessEnv = process.env
         log.warn(`vipwatch: this partition lost quorum; no-quorum-policy=${p}: VIP ${w.vip} kept`);
         return;
       }
-      await giveUp(`this partition lost quorum (no-quorum-policy=${p}: pacemaker demotes this director)`);
+      // Short: it ends up in the monitor's exit reason, which pacemaker cuts at 128 characters.
+      await giveUp(`quorum lost (no-quorum-policy=${p})`);
     };
     quorum = inCluster
       ? QuorumWatch.start(
