@@ -8,8 +8,8 @@
 //         and the report clears.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, type Topology } from '../lab';
-import { envArgs, type Exec, fmt, stats, type Stats, table } from './measure';
+import type { Topology } from '../lab';
+import { type Exec, expectCode, fmt, stats, type Stats, table } from './measure';
 
 export interface DuplicateSetup {
   exec: Exec;
@@ -42,9 +42,8 @@ const DETECT_RUNS = 10;
 const POLL_MS = 20;
 const LIMIT_MS = 15_000;
 
-async function step(s: DuplicateSetup, action: string, env: Record<string, string>): Promise<void> {
-  const r = await s.exec([...envArgs(env), s.lvs, action]);
-  if (r.code !== 0) throw new Error(`duplicate bench: lvs ${action}: ${describe(r)}`);
+function step(s: DuplicateSetup, action: string, env: Record<string, string>): Promise<void> {
+  return expectCode(s.exec, { label: `duplicate bench: lvs ${action}`, argv: [s.lvs, action], env, expect: 0 });
 }
 
 /** The watcher's pid: the one `lvskit vipwatch` for this VIP. */

@@ -38,7 +38,6 @@ export async function run(invokedAs: string, args: string[]): Promise<number> {
         const { runVipWatch } = await import('./agents/lvs/vipwatch');
         return runVipWatch(args.slice(1));
       }
-
       const { runLvskit } = await import('./commands/program');
       return runLvskit(args);
     }

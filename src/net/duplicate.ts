@@ -1,8 +1,8 @@
 // Who else answers for an address on the wire: ARP duplicate address detection (IPv4, iputils
-// arping -D, sender 0.0.0.0) or an ARP request (to hear every answer), or a neighbour solicitation
-// (IPv6, ndisc6). Every host that has the
-// address on the link answers; a DR real server with the VIP on lo and ARP hidden does not, nor does
-// this host (its own MACs are left out). One probe process and one to a few frames per call.
+// arping -D, sender 0.0.0.0), an ARP request from this host's address (to hear every answer), or a
+// neighbour solicitation (IPv6, ndisc6). Every host that has the address on the link answers; a DR
+// real server with the VIP on lo and ARP hidden does not, nor does this host (its own MACs are left
+// out). One probe process and one to a few frames per call.
 import { readFileSync } from 'node:fs';
 import { runAsync } from '../exec/run';
 import type { Family } from './address';

@@ -1,9 +1,10 @@
-// This node's quorum as it changes: corosync's own notifications through `corosync-quorumtool -m`
-// (it prints its status block at start and at every membership change, quorum with it; a loss of
-// quorum without a membership change, such as a quorum device's vote timing out, shows only at the
-// next one, and pacemaker's demote covers it; stdbuf makes it flush each line into the pipe), for the lvs agent's VIP watcher: a partition that loses quorum gives the VIP up at once
-// instead of when pacemaker's demote gets there. And the cluster's no-quorum-policy, which says
-// whether pacemaker will take the VIP away from a partition without quorum at all.
+// This node's quorum as it changes, for the lvs agent's VIP watcher: a partition that loses quorum
+// gives the VIP up at once instead of when pacemaker's demote gets there. corosync's own
+// notifications through `corosync-quorumtool -m`: it prints its status block at start and at every
+// membership change, quorum with it (a loss without a membership change, such as a quorum device's
+// vote timing out, shows only at the next one; pacemaker's demote covers it); stdbuf makes it flush
+// each line into the pipe. And the cluster's no-quorum-policy, which says whether pacemaker takes the
+// VIP away from a partition without quorum at all.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { onLines } from '../exec/lines';
 import { runAsync, which } from '../exec/run';
