@@ -11,10 +11,9 @@ import { QNETD_NODE } from '../../lab/directors';
 import { pacemakerEvents, recordFailover } from '../../lab/failover';
 import { cutLink, restoreLink } from '../../lab/faults';
 import { labNow as labClock, vipOn } from '../../lab/observe';
-import { allOnline, crmMon, summary, type ClusterView } from '../../lab/pacemaker';
 import { LAN } from '../../lab/topology';
 import { assertSampledInvariants, explain, failoverFile, printTimeline, RESUME_BOUND_MS, settled, SETTLE_MS, until } from '../support/failover';
-import { handover, oneDirectorFor, quorum } from '../support/partition';
+import { handover, oneDirectorFor, quorum, wholeAgain } from '../support/partition';
 
 describe('two directors and a quorum device: the ring between them cut, one director keeps the VIP (lab)', function () {
   const f = failoverFile({ layout: 'seeds', directors: 2, reals: 1, corosyncNetwork: true, qdevice: true });
@@ -82,11 +81,7 @@ describe('two directors and a quorum device: the ring between them cut, one dire
     this.timeout(600_000);
     const back = await labNow();
     await restoreLink(topo(), D2, 'eth1');
-    let last: ClusterView | undefined;
-    await until('both directors online in one cluster', SETTLE_MS, async () => {
-      last = await crmMon(topo(), D1);
-      return last && allOnline(last, c().directors) ? true : undefined;
-    }).catch((err: Error) => assert.fail(`${err.message}; ${summary(last)}`));
+    await wholeAgain(c(), D1);
     await settled(c(), D1, { promoted: D1, unpromoted: [D2] });
     await settled(c(), D2, { promoted: D1, unpromoted: [D2] });
     for (const d of c().directors) assert.ok((await quorum(c(), d)).quorate, `${d} is quorate again`);

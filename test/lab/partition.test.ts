@@ -10,9 +10,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rejoin } from '../../lab/faults';
 import { labNow as labClock, vipOn, vipOnNic } from '../../lab/observe';
-import { allOnline, crmMon, summary, type ClusterView } from '../../lab/pacemaker';
 import { assertSampledInvariants, explain, failoverFile, printTimeline, RESUME_BOUND_MS, settled, SETTLE_MS, until } from '../support/failover';
-import { handover, oneDirectorFor, quorum } from '../support/partition';
+import { handover, oneDirectorFor, quorum, wholeAgain } from '../support/partition';
 
 describe('a partition of three directors: one director answers for the VIP, before, during and after (lab)', function () {
   // lvsd checks every 5 s, not 1 s: three directors, four HTTP servers and pacemaker share one CPU, and
@@ -65,11 +64,7 @@ describe('a partition of three directors: one director answers for the VIP, befo
     assert.ok(promoted, 'the director promoted during the partition is known (test 2 passed)');
     const healedAt = await labNow();
     await rejoin(topo(), first);
-    let last: ClusterView | undefined;
-    await until('every director online in one cluster', SETTLE_MS, async () => {
-      last = await crmMon(topo(), promoted);
-      return last && allOnline(last, c().directors) ? true : undefined;
-    }).catch((err: Error) => assert.fail(`${err.message}; ${summary(last)}`));
+    await wholeAgain(c(), promoted);
     const unpromoted = c().directors.filter((d) => d !== promoted);
     await settled(c(), promoted, { promoted, unpromoted });
     await settled(c(), first, { promoted, unpromoted });

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Directors } from '../../lab/directors';
 import { labNow, nodeByMac, vipOnNic } from '../../lab/observe';
+import { allOnline, crmMon, summary, type ClusterView } from '../../lab/pacemaker';
 import type { Sampler } from '../../lab/sampler';
-import { explain } from './failover';
+import { explain, SETTLE_MS, until } from './failover';
 
 /** `corosync-quorumtool -s` on a node: whether it is quorate, and the whole output. */
 export async function quorum(cluster: Directors, node: string): Promise<{ quorate: boolean; text: string }> {
@@ -48,4 +49,13 @@ export async function handover(sampler: Sampler, vip: string, loser: string, win
   const both = ticks.filter((t) => holds(t, loser) && holds(t, winner));
   const overlapMs = both.length ? Math.round(both[both.length - 1]!.at - both[0]!.at + 100) : 0;
   return { ...(droppedAt === undefined ? {} : { droppedAt }), ...(takenAt === undefined ? {} : { takenAt }), overlapMs };
+}
+
+/** Waits until crm_mon on `from` shows every director online in one cluster (after a partition heals). */
+export async function wholeAgain(cluster: Directors, from: string): Promise<void> {
+  let last: ClusterView | undefined;
+  await until('every director online in one cluster', SETTLE_MS, async () => {
+    last = await crmMon(cluster.topo, from);
+    return last && allOnline(last, cluster.directors) ? true : undefined;
+  }).catch((err: Error) => assert.fail(`${err.message}; ${summary(last)}`));
 }
