@@ -306,7 +306,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: IPVS table and sync daemons', func
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS, v6());
   });
 
-  it('sync daemons follow the role, and the placeholder while promoted is the IPv6 one, [::]:1', async function () {
+  it('sync daemons follow the role, and the placeholders while promoted are [::]:1 and 0.0.0.0:1 (the daemon carries both families)', async function () {
     this.timeout(120_000);
     const t = topo();
     const call = v6({ params: { sync_interface: 'eth0', sync_id: '9' } });
@@ -315,7 +315,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: IPVS table and sync daemons', func
     assert.deepEqual(await roles(), ['backup'], 'after start');
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS, call);
     assert.deepEqual(await roles(), ['master'], 'after promote');
-    assert.deepEqual(await ipvsSaved(t, 'd1'), ['-A -t [::]:1 -s rr'], 'the IPv6 placeholder service while promoted');
+    assert.deepEqual((await ipvsSaved(t, 'd1')).sort(), ['-A -t 0.0.0.0:1 -s rr', '-A -t [::]:1 -s rr'], 'both placeholder services while promoted');
     await expectRc(t, 'd1', 'demote', OCF.SUCCESS, call);
     assert.deepEqual(await ipvsSaved(t, 'd1'), [], 'no placeholder when unpromoted');
     await expectRc(t, 'd1', 'stop', OCF.SUCCESS, call);

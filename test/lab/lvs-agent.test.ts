@@ -498,8 +498,8 @@ describe('ocf:heartbeat:lvs: IPVS table and sync daemons', function () {
     assert.deepEqual(await roles(), ['backup'], 'after start');
     await expectRc(t, 'd1', 'promote', OCF.SUCCESS, call);
     assert.deepEqual(await roles(), ['master'], 'after promote');
-    // The placeholder that keeps IPVS on for synced connections until lvsd's table arrives.
-    assert.deepEqual(await ipvsSaved(t, 'd1'), ['-A -t 0.0.0.0:1 -s rr'], 'placeholder service while promoted');
+    // The placeholders that keep IPVS on for synced connections (both families) until lvsd's table arrives.
+    assert.deepEqual((await ipvsSaved(t, 'd1')).sort(), ['-A -t 0.0.0.0:1 -s rr', '-A -t [::]:1 -s rr'], 'placeholder services while promoted');
     await expectRc(t, 'd1', 'demote', OCF.SUCCESS, call);
     assert.deepEqual(await roles(), ['backup'], 'after demote');
     assert.deepEqual(await ipvsSaved(t, 'd1'), [], 'no placeholder when unpromoted');

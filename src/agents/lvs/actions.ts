@@ -349,20 +349,30 @@ function syncDaemons(a: Agent, ipvs: IpvsCalls | undefined, wanted: 'master' | '
 }
 
 /**
- * With sync_interface: a virtual service that matches no packet (0.0.0.0 and :: are never a
- * destination) while promoted. Linux 5.9+ runs IPVS only while a virtual service exists, so
- * until lvsd's services are in, the synced connections would not be looked up and the local
- * stack would reset them; the anchor keeps IPVS on from the moment the VIP lands.
+ * With sync_interface: a virtual service per family that matches no packet (0.0.0.0 and :: are
+ * never a destination) while promoted. Linux 5.9+ runs IPVS for a family only while it has a
+ * virtual service, so until lvsd's services are in, the synced connections would not be looked up
+ * and the local stack would reset them; the anchors keep IPVS on from the moment the VIP lands.
+ * Both families: the sync daemons carry every connection of the director, whichever VIP (another
+ * lvs instance's) it came through. The other family's anchor is best effort (a kernel without
+ * IPv6 IPVS still promotes).
  */
 function syncAnchor(a: Agent, ipvs: IpvsCalls | undefined, wanted: boolean): void {
   const { c } = a;
   if (!c.syncInterface || !ipvs) return;
-  const isAnchor = (id: { protocol: string; address?: string; port?: number }) =>
-    id.protocol === 'tcp' && id.port === 1 && (id.address === '0.0.0.0' || id.address === '::');
-  const present = ipvs.list().some(isAnchor);
-  const anchor = { protocol: 'tcp' as const, family: c.family, address: c.family === 6 ? '::' : '0.0.0.0', port: 1 };
-  if (wanted && !present) ipvs.add(anchor, 'rr');
-  if (!wanted && present) ipvs.remove(anchor);
+  const present = ipvs.list();
+  for (const family of c.family === 6 ? ([6, 4] as const) : ([4, 6] as const)) {
+    const address = family === 6 ? '::' : '0.0.0.0';
+    const has = present.some((id) => id.protocol === 'tcp' && id.port === 1 && id.address === address);
+    const anchor = { protocol: 'tcp' as const, family, address, port: 1 };
+    try {
+      if (wanted && !has) ipvs.add(anchor, 'rr');
+      if (!wanted && has) ipvs.remove(anchor);
+    } catch (err) {
+      if (family === c.family) throw err;
+      a.ctx.log.warn(`cannot ${wanted ? 'add' : 'remove'} the IPv${family} sync anchor ${family === 6 ? '[::]:1' : '0.0.0.0:1'}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 }
 
 function verify(a: Agent, want: Role, state: LvsState | undefined): Observed {

@@ -201,6 +201,25 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     assert.equal(await run(n, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' }), OCF.RUNNING_PROMOTED);
   });
 
+  it('sync_interface: while promoted, a placeholder service for each family (the sync daemon carries both); the other family\'s is best effort', async () => {
+    const anchors = (n: FakeNode) => [...n.services.values()].filter((id) => id.port === 1).map((id) => `${id.family} ${id.address}`).sort();
+    const n = new FakeNode();
+    await run(n, 'start', { sync_interface: 'eth0' });
+    assert.deepEqual(anchors(n), [], 'none while unpromoted');
+    assert.equal(await run(n, 'promote', { sync_interface: 'eth0' }), OCF.SUCCESS);
+    assert.deepEqual(anchors(n), ['4 0.0.0.0', '6 ::']);
+    assert.equal(await run(n, 'demote', { sync_interface: 'eth0' }), OCF.SUCCESS);
+    assert.deepEqual(anchors(n), [], 'both gone at demote');
+    // A kernel without IPv6 IPVS: the IPv4 VIP is promoted anyway, with a warning.
+    const bare = new FakeNode();
+    const calls = bare.ipvs();
+    bare.ipvs = () => ({ ...calls, add: (id, sch) => (id.family === 6 ? assert.fail('no IPv6 IPVS') : calls.add(id, sch)) });
+    await run(bare, 'start', { sync_interface: 'eth0' });
+    assert.equal(await run(bare, 'promote', { sync_interface: 'eth0' }), OCF.SUCCESS);
+    assert.deepEqual(anchors(bare), ['4 0.0.0.0']);
+    assert.equal(await run(new FakeNode(), 'promote'), OCF.SUCCESS);
+  });
+
   it('demote: back to lo with no score change and the watcher stopped', async () => {
     const n = new FakeNode();
     await run(n, 'start');
