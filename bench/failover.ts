@@ -1,9 +1,10 @@
 // `npm run bench -- failover`: the outage a client sees when the director dies (scenario 4 of the
 // issue) or loses its link (scenario 6), for lvskit (`lvskit bootstrap --apply`), the stack it
 // replaces (IPaddr2 with lvs_support + ldirectord under pacemaker) and keepalived, in one UML lab,
-// in the same run, in two layouts of lab/directors.ts (seeds: directors are also real servers;
-// dedicated directors). One stack at a time, the order reversed every round. Misses are reported,
-// not failed on.
+// in the same run, in the layouts of lab/directors.ts (seeds: directors are also real servers;
+// dedicated directors; dual stack: the seeds' with an IPv6 VIP beside the IPv4 one, director killed,
+// lvskit against keepalived only). One stack at a time, the order reversed every round. Misses are
+// reported, not failed on.
 //
 // Timestamps come from the lab kernel's own clock: the fault is the switch port going down (`ip
 // monitor link` in the switch namespace), the takeover is the VIP appearing on the new director's
@@ -15,8 +16,9 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, openKernel, type Kernel, type Topology } from '../lab';
 import { startCluster } from '../lab/cluster';
-import { buildDirectors, buildDirectorTopology, CHECKER_CONFIG, checkerConfig, type Layout } from '../lab/directors';
+import { buildDirectors, buildDirectorTopology, CHECKER_CONFIG, checkerConfig, SECOND_LVS, type Layout } from '../lab/directors';
 import { ECHO_PORT } from '../lab/echo';
+import { ip6, PREFIX6, VIP6 } from '../lab/ipv6';
 import { cutLink, killNode, restoreLink, reviveNode } from '../lab/faults';
 import { outage, startLoad, type Load } from '../lab/load';
 import { clockOffset, ipvsTable, vipOn, vipOnNic } from '../lab/observe';
@@ -29,7 +31,7 @@ const BINARY = join(root, 'dist', 'lvskit');
 const DOC = join(root, 'docs', 'bench-failover.md');
 
 // LVSKIT_BENCH_ROUNDS, LVSKIT_BENCH_STACKS (e.g. keepalived,ipaddr2), LVSKIT_BENCH_SCENARIOS
-// (kill,cut) and LVSKIT_BENCH_LAYOUTS (seeds,dedicated) narrow a run, to debug one stack.
+// (kill,cut) and LVSKIT_BENCH_LAYOUTS (seeds,dedicated,dual-stack) narrow a run, to debug one stack.
 const ROUNDS = Number(process.env.LVSKIT_BENCH_ROUNDS ?? 2);
 const CLIENT_INTERVAL_MS = 50;
 const CLIENT_TIMEOUT_MS = 500;
@@ -50,8 +52,11 @@ const RUN_STACKS = STACKS.filter((k) => (process.env.LVSKIT_BENCH_STACKS ?? STAC
 const SCENARIOS = ['kill', 'cut'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const RUN_SCENARIOS = SCENARIOS.filter((k) => (process.env.LVSKIT_BENCH_SCENARIOS ?? SCENARIOS.join(',')).split(',').includes(k));
-const LAYOUTS: readonly Layout[] = ['seeds', 'dedicated'];
+const LAYOUTS: readonly Layout[] = ['seeds', 'dedicated', 'dual-stack'];
 const RUN_LAYOUTS = LAYOUTS.filter((k) => (process.env.LVSKIT_BENCH_LAYOUTS ?? LAYOUTS.join(',')).split(',').includes(k));
+/** The dual-stack row is lvskit against keepalived, director killed (the issue's row). */
+const stacksFor = (layout: Layout, stacks: readonly StackKey[]) => (layout === 'dual-stack' ? stacks.filter((k) => k !== 'ipaddr2') : stacks);
+const scenariosFor = (layout: Layout, scenarios: readonly Scenario[]) => (layout === 'dual-stack' ? scenarios.filter((k) => k === 'kill') : scenarios);
 /** The cut director gives up the VIP on its NIC within this (the issue). */
 const RELEASE_TARGET_MS = 100;
 
@@ -68,6 +73,7 @@ const LAYOUT_LABEL: Record<Layout, string> = {
   seeds: 'seeds (directors also real servers)',
   dedicated: 'dedicated directors',
   'two-vips': 'two VIPs',
+  'dual-stack': 'dual stack (an IPv4 and an IPv6 VIP)',
 };
 
 let started = Date.now();
@@ -118,6 +124,7 @@ const IPADDR2_PCS = (vip: string, prefix: number): string[][] => [
 /** keepalived.conf for one director: VRRP (unicast to the other director), the seeds' two virtual servers. */
 function keepalivedConfig(topo: Topology, self: string): string {
   const vip = topo.spec.vip;
+  const vip6 = topo.spec.vip6;
   const peers = topo.all('director').filter((d) => d.name !== self);
   const http = webServers(topo);
   const real = (ip: string, port: number, check: string[]) =>
@@ -146,6 +153,8 @@ function keepalivedConfig(topo: Topology, self: string): string {
     '    virtual_ipaddress {',
     `        ${vip}/${topo.spec.prefixLength} dev eth0`,
     '    }',
+    // keepalived takes one family per instance in its adverts: the IPv6 VIP goes with it, unadvertised.
+    ...(vip6 === undefined ? [] : ['    virtual_ipaddress_excluded {', `        ${vip6}/${PREFIX6} dev eth0`, '    }']),
     '}',
     `virtual_server ${vip} 80 {`,
     '    delay_loop 1',
@@ -161,11 +170,24 @@ function keepalivedConfig(topo: Topology, self: string): string {
     '    protocol TCP',
     ...topo.all('real').flatMap((n) => real(n.ip, ECHO_PORT, tcpCheck)),
     '}',
+    ...(vip6 === undefined
+      ? []
+      : [
+          `virtual_server ${vip6} 80 {`,
+          '    delay_loop 1',
+          '    lb_algo lc',
+          '    lb_kind DR',
+          '    protocol TCP',
+          ...http.flatMap((n) => real(ip6(topo, n.name), 80, httpCheck)),
+          '}',
+        ]),
     '',
   ].join('\n');
 }
 
 const directors = (topo: Topology) => topo.all('director').map((n) => n.name);
+/** The VIPs: the IPv4 one, and the IPv6 one in the dual-stack layout. */
+const vipsOf = (topo: Topology) => [topo.spec.vip, ...(topo.spec.vip6 === undefined ? [] : [topo.spec.vip6])];
 /** Every node that serves HTTP on port 80 behind the VIP (the directors too in the seeds' layout). */
 const webServers = (topo: Topology) => topo.all().filter((n) => n.role !== 'client' && n.http);
 /** Whether a director is also a DR real server (the seeds' layout). */
@@ -193,7 +215,7 @@ const pacemakerDiagnosis = (topo: Topology, node: string) =>
   outputs(topo, node, [['crm_mon', '-1', '-rf'], ['corosync-quorumtool', '-s'], ['tail', '-n', '80', '/var/log/pacemaker/pacemaker.log']]);
 
 async function realServerUp(topo: Topology, node: string): Promise<void> {
-  await topo.run(node, [topo.spec.binary, 'realserver', 'up', '--vip', topo.spec.vip]);
+  for (const vip of vipsOf(topo)) await topo.run(node, [topo.spec.binary, 'realserver', 'up', '--vip', vip]);
 }
 
 /** crm_mon on `from`: every director online, and each expected instance in its role on its node. */
@@ -261,6 +283,7 @@ async function lvskitStack(kernel: Kernel, layout: Layout): Promise<Stack & { bo
         { id: 'lvs', role: 'Promoted', node: director },
         { id: 'lvs', role: 'Unpromoted', node: standby },
         { id: 'lvsd', role: 'Started', node: director },
+        ...(topo.spec.vip6 === undefined ? [] : [{ id: SECOND_LVS, role: 'Promoted', node: director }, { id: SECOND_LVS, role: 'Unpromoted', node: standby }]),
       ]),
     revive: (node) => reviveNode(topo, node),
     afterRepair: () => pacemakerCleanup(topo),
@@ -383,9 +406,18 @@ async function steady(stack: Stack): Promise<{ director: string; standby: string
     const director = onNic[0]!;
     const standby = directors(topo).find((d) => d !== director)!;
     if (serves(topo, standby) && (await vipOn(topo, standby, 'lo')).length === 0) return `VIP not on ${standby}'s lo`;
-    const svc = (await ipvsTable(topo, director)).find((s) => s.service === `TCP ${topo.spec.vip}:80`);
+    const table = await ipvsTable(topo, director);
+    const svc = table.find((s) => s.service === `TCP ${topo.spec.vip}:80`);
     const full = (svc?.reals ?? []).filter((r) => r.weight >= 1 && r.upper === 0).map((r) => r.address).sort();
     if (full.join(' ') !== http.join(' ')) return `IPVS on ${director}: ${full.length} of ${http.length} reals at full weight`;
+    const vip6 = topo.spec.vip6;
+    if (vip6 !== undefined) {
+      if ((await vipOn(topo, director, 'eth0', vip6)).length === 0) return `${vip6} not on ${director}'s eth0`;
+      if (serves(topo, standby) && (await vipOn(topo, standby, 'lo', vip6)).length === 0) return `${vip6} not on ${standby}'s lo`;
+      const svc6 = table.find((s) => s.service === `TCP [${vip6}]:80`);
+      const full6 = (svc6?.reals ?? []).filter((r) => r.weight >= 1 && r.upper === 0).length;
+      if (full6 !== http.length) return `IPVS on ${director}: ${full6} of ${http.length} reals of [${vip6}]:80 at full weight`;
+    }
     return (await stack.notReady(director, standby)) ?? { director, standby };
   };
   for (;;) {
@@ -447,6 +479,8 @@ interface FaultResult {
   actionMs: number | undefined;
   failedRequests: number;
   requests: number;
+  /** Dual stack: the same for the IPv6 VIP (its own client, its address event on the new director). */
+  v6?: { takeoverMs: number | undefined; outageMs: number | undefined; failedRequests: number; requests: number };
 }
 
 async function fault(stack: Stack, scenario: Scenario, round: number): Promise<FaultResult> {
@@ -463,25 +497,32 @@ async function fault(stack: Stack, scenario: Scenario, round: number): Promise<F
   }
   let stopped = false;
   let load: Load | undefined;
+  let load6: Load | undefined;
   let sampler: Sampler | undefined;
+  const vip6 = topo.spec.vip6;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await load?.stop();
+    await load6?.stop();
     await sampler?.stop();
     for (const pid of [sw.pid, ...[...addr.values()].map((m) => m.pid)]) await kernel.exec({ argv: ['kill', String(pid)] });
   };
   try {
     sampler = await startSampler(topo, { nodes: [director, standby], vips: [topo.spec.vip] });
     load = await startLoad(topo, { intervalMs: CLIENT_INTERVAL_MS, timeoutMs: CLIENT_TIMEOUT_MS });
+    if (vip6 !== undefined) load6 = await startLoad(topo, { address: vip6, intervalMs: CLIENT_INTERVAL_MS, timeoutMs: CLIENT_TIMEOUT_MS });
     await sleep(BASELINE_MS);
     let samples = await load.samples();
-    const baseline = samples.filter((s) => s.at < samples[samples.length - 1]!.at - CLIENT_TIMEOUT_MS);
-    const baselineOk = baseline.filter((s) => s.ok);
-    // Not "several reals": lc sends every new connection to a real that just came back (it has
-    // the fewest connections) until it catches up, so two seconds may all go to one.
-    if (baseline.length < 10 || baselineOk.length < 0.9 * baseline.length) {
-      throw new Error(`${stack.key}: the client's requests before the fault: ${baselineOk.length}/${baseline.length} answered`);
+    for (const l of load6 ? [load, load6] : [load]) {
+      const all = await l.samples();
+      const baseline = all.filter((s) => s.at < all[all.length - 1]!.at - CLIENT_TIMEOUT_MS);
+      const baselineOk = baseline.filter((s) => s.ok);
+      // Not "several reals": lc sends every new connection to a real that just came back (it has
+      // the fewest connections) until it catches up, so two seconds may all go to one.
+      if (baseline.length < 10 || baselineOk.length < 0.9 * baseline.length) {
+        throw new Error(`${stack.key}: the client's requests to ${l.target} before the fault: ${baselineOk.length}/${baseline.length} answered`);
+      }
     }
 
     say(`${stack.key} round ${round}: ${scenario === 'kill' ? 'killing' : 'cutting the link of'} ${director}${failedWasDc ? ' (the DC)' : ''}, standby ${standby}`);
@@ -500,12 +541,15 @@ async function fault(stack: Stack, scenario: Scenario, round: number): Promise<F
       if (down !== undefined) [faultAt, source] = [down, 'netlink'];
       samples = await load.samples();
       const o = outage(samples, faultAt);
+      const o6 = load6 ? outage(await load6.samples(), faultAt) : o;
       const now = Date.now() + offset;
-      if (o.firstOkAfter !== undefined && now > o.firstOkAfter + AFTER_FIRST_OK_MS && now > faultAt + COUNT_WINDOW_MS + CLIENT_TIMEOUT_MS) break;
+      const over = Math.max(o.firstOkAfter ?? Infinity, o6.firstOkAfter ?? Infinity);
+      if (over !== Infinity && now > over + AFTER_FIRST_OK_MS && now > faultAt + COUNT_WINDOW_MS + CLIENT_TIMEOUT_MS) break;
       if (Date.now() > deadline) break;
       await sleep(500);
     }
     samples = await load.samples();
+    const samples6 = load6 ? await load6.samples() : [];
     const ticks = await sampler.ticks();
     await stop();
     faultAt = (await downAt()) ?? faultAt;
@@ -518,16 +562,26 @@ async function fault(stack: Stack, scenario: Scenario, round: number): Promise<F
     const o = outage(samples, faultAt);
     const pcmk = await stack.milestones(director, standby, faultAt);
     const forwarding = samples.find((s) => s.at > faultAt && s.ok && s.real !== standby && s.real !== director);
-    const windowed = samples.filter((s) => s.at >= faultAt && s.at < faultAt + COUNT_WINDOW_MS);
+    const inWindow = (all: typeof samples) => all.filter((s) => s.at >= faultAt && s.at < faultAt + COUNT_WINDOW_MS);
+    const windowed = inWindow(samples);
     const rel = (t: number | undefined) => (t === undefined ? undefined : t - faultAt);
+    const vip6Line = (l: MonitorLine) => vip6 !== undefined && l.text.includes(` inet6 ${vip6}/`) && /^\d+: eth0(@\S+)?\s/.test(l.text);
+    const windowed6 = inWindow(samples6);
+    const v6 = vip6 === undefined ? undefined : {
+      takeoverMs: rel(survivorLines.find((l) => l.at >= faultAt && vip6Line(l))?.at),
+      outageMs: outage(samples6, faultAt).ms,
+      failedRequests: windowed6.filter((s) => !s.ok).length,
+      requests: windowed6.length,
+    };
     const result: FaultResult = {
       stack: stack.key, layout: stack.layout, scenario, round, failed: director, survivor: standby, failedWasDc, faultSource: source,
       takeoverMs: rel(takeover?.at), outageMs: o.ms, forwardingMs: rel(forwarding ? forwarding.at + forwarding.ms : undefined),
       releasedMs: rel(released?.at), garpMs: rel(garp?.at), lostMs: rel(pcmk.lostAt), actionMs: rel(pcmk.actionAt), failedRequests: windowed.filter((s) => !s.ok).length, requests: windowed.length,
+      ...(v6 ? { v6 } : {}),
     };
     if (result.outageMs === undefined || result.takeoverMs === undefined) say(`${stack.key}: no takeover by ${standby}:\n${await stack.diagnose(standby)}`);
     const ms = (v: number | undefined) => (v === undefined ? 'never' : `${fmt(v, 0)} ms`);
-    say(`${stack.key} (${stack.layout}) round ${round} ${scenario}: outage ${ms(result.outageMs)}, VIP on ${standby}'s eth0 after ${ms(result.takeoverMs)}, ${result.failedRequests}/${result.requests} requests failed`);
+    say(`${stack.key} (${stack.layout}) round ${round} ${scenario}: outage ${ms(result.outageMs)}, VIP on ${standby}'s eth0 after ${ms(result.takeoverMs)}, ${result.failedRequests}/${result.requests} requests failed${v6 ? `; ${vip6}: outage ${ms(v6.outageMs)}, on ${standby}'s eth0 after ${ms(v6.takeoverMs)}, ${v6.failedRequests}/${v6.requests} failed` : ''}`);
     return result;
   } finally {
     await stop();
@@ -556,6 +610,8 @@ const medianOf = (values: (number | undefined)[]) => measured(values.filter((x):
 
 interface Report {
   summary: string;
+  /** The IPv6 VIP of the dual-stack rows ('' when none ran). */
+  ipv6: string;
   phases: string;
   targets: string;
   events: string;
@@ -598,6 +654,12 @@ function report(results: FaultResult[], bound: number | undefined): Report {
       median(rs.map((r) => r.outageMs)),
     ];
   });
+  const ipv6 = rowsOf((layout, scenario, key, rs) => {
+    const v6 = rs.flatMap((r) => (r.v6 ? [r.v6] : []));
+    if (v6.length === 0) return undefined;
+    return [LAYOUT_LABEL[layout], SCENARIO_LABEL[scenario], STACK_LABEL[key], String(v6.length), mmm(v6.map((r) => r.outageMs)), mmm(v6.map((r) => r.takeoverMs)),
+      `${v6.reduce((a, r) => a + r.failedRequests, 0)} / ${v6.reduce((a, r) => a + r.requests, 0)}`];
+  });
   const missed: string[] = [];
   const targets: string[][] = [];
   const target = (row: string, what: string, measuredText: string, pass: boolean) => {
@@ -617,6 +679,13 @@ function report(results: FaultResult[], bound: number | undefined): Report {
         const pass = unfinished === 0 && lvMedian !== undefined && lvMedian <= kaMedian;
         target(row, "median outage no longer than keepalived's", `lvskit ${lvMedian === undefined ? 'never ended' : `${fmt(lvMedian, 0)} ms`}${unfinished > 0 ? ` (${unfinished} never ended)` : ''}, keepalived ${fmt(kaMedian, 0)} ms`, pass);
       }
+      const lv6 = lv.flatMap((r) => (r.v6 ? [r.v6.outageMs] : []));
+      const ka6 = medianOf(of('keepalived').flatMap((r) => (r.v6 ? [r.v6.outageMs] : [])));
+      if (lv6.length > 0 && ka6 !== undefined) {
+        const open6 = lv6.filter((x) => x === undefined).length;
+        const m6 = medianOf(lv6);
+        target(row, "IPv6 VIP: median outage no longer than keepalived's", `lvskit ${m6 === undefined ? 'never ended' : `${fmt(m6, 0)} ms`}${open6 > 0 ? ` (${open6} never ended)` : ''}, keepalived ${fmt(ka6, 0)} ms`, open6 === 0 && m6 !== undefined && m6 <= ka6);
+      }
       if (bound !== undefined) {
         const worst = unfinished > 0 ? undefined : measured(lv.map((r) => r.outageMs!))?.max;
         target(row, `every outage within token timeout + one monitor interval (${fmt(bound, 0)} ms)`, worst === undefined ? 'an outage did not end' : `longest ${fmt(worst, 0)} ms`, worst !== undefined && worst <= bound);
@@ -635,6 +704,7 @@ function report(results: FaultResult[], bound: number | undefined): Report {
     r.scenario === 'cut' ? ms(r.releasedMs) : '', `${r.failedRequests}/${r.requests}`, r.faultSource,
   ]);
   return {
+    ipv6: ipv6.length === 0 ? '' : table(['layout', 'scenario', 'stack', 'faults', 'IPv6 VIP: outage (ms) min / median / max', 'IPv6 VIP on the new director (ms)', `failed requests to the IPv6 VIP (${COUNT_WINDOW_MS / 1000} s)`], ipv6),
     summary: table(['layout', 'scenario', 'stack', 'faults', 'outage (ms) min / median / max', 'node seen lost (ms)', 'VIP on the new director (ms)', 'first gratuitous ARP at the client (ms)', 'forwarding to other reals (ms)', `failed requests (${COUNT_WINDOW_MS / 1000} s)`, 'cut director drops the VIP (ms)'], rows),
     phases: table(['layout', 'scenario', 'stack', 'failed director was the DC', 'fault → node seen lost', 'node seen lost → VIP on the new director (keepalived: fault → VIP)', 'VIP → first gratuitous ARP at the client', 'VIP → promote/start returns', 'VIP → end of the outage', 'outage'], phases),
     targets: table(['layout, scenario', 'target (lvskit)', 'measured', 'result'], targets),
@@ -643,7 +713,7 @@ function report(results: FaultResult[], bound: number | undefined): Report {
   };
 }
 
-function doc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; keepalivedLayout: Layout; ldirectord: string; bootstrap: string; pcs: string[][] }, bound: string): string {
+function doc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; keepalivedLayout: Layout; keepalivedDual: string; ldirectord: string; bootstrap: string; pcs: string[][] }, bound: string): string {
   const factRows = STACKS.flatMap((k) => Object.entries(facts[k] ?? {}).map(([name, v]) => [STACK_LABEL[k], name, v]));
   return `# Benchmark: failover outage, lvskit against IPaddr2 + ldirectord and keepalived
 
@@ -675,7 +745,13 @@ ${r.summary}
 - **cut director drops the VIP** (scenario 6): when the director that lost its link took the VIP off
   its NIC (netlink), on its own (it cannot hear the others); "never" means it kept it until the link
   came back.
+${r.ipv6 === '' ? '' : `
+In the dual-stack rows the columns above are the IPv4 VIP's. Its IPv6 VIP, ${VIP6}/${PREFIX6}, in the
+same faults, with its own client (the same load generator, requests to [${VIP6}]:80 on the same
+schedule), the takeover being its address event on the new director's eth0:
 
+${r.ipv6}
+`}
 ## Where the time goes
 
 Medians, in ms, of the differences between the milestones of each fault (each milestone as defined
@@ -704,11 +780,14 @@ ${table(['stack', 'parameter', 'value'], factRows)}
 ## Method
 
 - One User-Mode Linux lab kernel (\`openKernel('uml')\`, one virtual CPU, on a 2-CPU machine that
-  others share: see the load averages), and two layouts of lab/directors.ts for every stack (its
+  others share: see the load averages), and the layouts of lab/directors.ts (its
   addresses are fixed there, TEST-NET-2, all on one bridge): **seeds**, two directors d1, d2
   (198.51.100.11, .12) that are also DR real servers with HTTP on port 80, one separate real server
   r1 (.21), a client (.10); **dedicated**, the same two directors serving nothing, two real servers
-  r1, r2 (.21, .22), a client. The VIP is 198.51.100.100/24.
+  r1, r2 (.21, .22), a client. The VIP is 198.51.100.100/24. **dual stack** (director killed; lvskit
+  and keepalived only): the seeds' layout where every node also has 2001:db8::<its last octet>/64
+  and a second VIP, ${VIP6}/${PREFIX6}, is served beside the first (virtual6/real6 in lvsd's file; lvskit:
+  a second \`--vip\` to the same bootstrap, its own lvs clone lvs2 kept with the first).
 - Layouts run: ${RUN_LAYOUTS.join(', ')}; scenarios: ${RUN_SCENARIOS.join(', ')}; stacks: ${RUN_STACKS.join(', ')}.
 - The stacks, one at a time, each on a topology built for it and removed after it; ${ROUNDS} round(s), the order
   of the stacks reversed every round; in each round every stack takes, in every layout, one fault of
@@ -773,12 +852,20 @@ again the packets the director forwards to it. That sysctl acts only while a bac
 which \`lvs_sync_daemon … VI_1\` starts in BACKUP state; it runs on \`lo\` so that its multicast stays
 off the lab LAN (the benchmark's connections are new ones: connection sync would not change them).
 VRRP adverts go by unicast to the other director (only TEST-NET addresses on the LAN). Equal
-priorities and \`nopreempt\`: no preemption, as with lvskit. The file on d1 in the ${configs.keepalivedLayout}
+priorities and \`nopreempt\`: no preemption, as with lvskit. In the dual-stack layout the IPv6 VIP is
+in \`virtual_ipaddress_excluded\` of the same instance (keepalived advertises one family per
+instance), with a \`virtual_server\` for it over the same real servers' IPv6 addresses, and
+\`lvskit realserver up --vip ${VIP6}\` beside the IPv4 one. The file on d1 in the ${configs.keepalivedLayout}
 layout (in the other, the virtual server on port 80 lists that layout's real servers):
 
 \`\`\`
 ${configs.keepalived}\`\`\`
-`;
+${configs.keepalivedDual === '' ? '' : `
+The file on d1 in the dual-stack layout:
+
+\`\`\`
+${configs.keepalivedDual}\`\`\`
+`}`;
 }
 
 // ---- the run -------------------------------------------------------------------------------------
@@ -802,7 +889,7 @@ export async function benchFailover(): Promise<void> {
   };
   const results: FaultResult[] = [];
   const facts = {} as Record<StackKey, Record<string, string>>;
-  const configs = { keepalived: '', keepalivedLayout: 'seeds' as Layout, ldirectord: '', bootstrap: '', pcs: [] as string[][] };
+  const configs = { keepalived: '', keepalivedLayout: 'seeds' as Layout, keepalivedDual: '', ldirectord: '', bootstrap: '', pcs: [] as string[][] };
   let failure: unknown;
   /** Prints the report and writes the doc from the faults measured so far (a run that stopped early is marked as such). */
   const finish = (stoppedBy: unknown) => {
@@ -817,7 +904,7 @@ export async function benchFailover(): Promise<void> {
     const boundText = bound === undefined ? 'token timeout + one monitor interval (not read)' : `token timeout + one monitor interval of the promoted instance (${token} + ${monitor} = ${bound} ms)`;
     const r = report(results, bound);
     if (results.length > 0) writeFileSync(DOC, doc(info, facts, r, configs, boundText));
-    console.log(`${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${r.summary}\n\n${r.targets}\n\n${r.events}\n`);
+    console.log(`${Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${r.summary}\n\n${r.ipv6}\n\n${r.targets}\n\n${r.events}\n`);
     console.log(r.missed.length === 0 ? 'failover: every target met' : `failover: TARGET MISSED (not a failure of the build):\n  ${r.missed.join('\n  ')}`);
     if (results.length > 0) console.log(`failover: written to ${DOC}`);
   };
@@ -832,7 +919,7 @@ export async function benchFailover(): Promise<void> {
     info['lab kernel'] = `uml ${(await kernel.exec({ argv: ['uname', '-r'] })).stdout.trim()}`;
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? [...RUN_STACKS] : [...RUN_STACKS].reverse();
-      for (const [layout, key] of RUN_LAYOUTS.flatMap((l) => order.map((k) => [l, k] as const))) {
+      for (const [layout, key] of RUN_LAYOUTS.flatMap((l) => stacksFor(l, order).map((k) => [l, k] as const))) {
         const built = Date.now();
         say(`round ${round}/${ROUNDS}: building ${STACK_LABEL[key]}, ${LAYOUT_LABEL[layout]}`);
         if (key === 'lvskit') {
@@ -843,13 +930,14 @@ export async function benchFailover(): Promise<void> {
           current = key === 'ipaddr2' ? await ipaddr2Stack(kernel, layout) : await keepalivedStack(kernel, layout);
         }
         const stack = current;
-        for (const scenario of RUN_SCENARIOS) {
+        for (const scenario of scenariosFor(layout, RUN_SCENARIOS)) {
           const r = await fault(stack, scenario, round);
           results.push(r);
           await repair(stack, r);
         }
         facts[key] ??= await stack.facts();
-        if (key === 'keepalived' && !configs.keepalived) [configs.keepalived, configs.keepalivedLayout] = [keepalivedConfig(stack.topo, 'd1'), layout];
+        if (key === 'keepalived' && layout === 'dual-stack') configs.keepalivedDual ||= keepalivedConfig(stack.topo, 'd1');
+        else if (key === 'keepalived' && !configs.keepalived) [configs.keepalived, configs.keepalivedLayout] = [keepalivedConfig(stack.topo, 'd1'), layout];
         if (key === 'ipaddr2' && configs.pcs.length === 0) {
           configs.ldirectord = ldirectordConfig(stack.topo);
           configs.pcs = IPADDR2_PCS(stack.topo.spec.vip, stack.topo.spec.prefixLength);

@@ -60,6 +60,7 @@ const LAYOUT_TEXT: Record<Layout, string> = {
   seeds: 'LVS directors that are also DR real servers, one more real server and a client',
   dedicated: 'LVS directors that are not real servers, two real servers and a client',
   'two-vips': 'LVS directors, each promoted for one of two VIPs and a DR real server for the other, one more real server and a client',
+  'dual-stack': 'LVS directors that are also DR real servers, for an IPv4 and an IPv6 VIP, one more real server and a client',
 };
 
 async function demo(directors: number, layout: Layout): Promise<void> {
