@@ -9,37 +9,42 @@
 //   two-vips    the seeds' layout with a second VIP (.101), added by a second `lvskit bootstrap
 //               --apply` with both VIPs and --placement spread (its clone lvs2 promoted on the other
 //               director): each director forwards one VIP and is a DR real server for the other
+//   dual-stack  the seeds' layout with IPv6 too: every node has 2001:db8::<octet>/64 (lab/ipv6.ts),
+//               an IPv6 VIP 2001:db8::100 (lvs2, given to the same bootstrap run with the default
+//               placement: both VIPs on one director), and virtual6 services beside the IPv4 ones
 //
 // `corosyncNetwork: true` gives the directors eth1 on a second bridge (ha0, 203.0.113.0/24) that
 // carries corosync's ring, the VIP staying on eth0: cutting eth0 leaves the cluster whole.
 // `qdevice: true` adds a quorum device host (qnetd, on the LAN) running corosync-qnetd.
-// Addresses: client 198.51.100.10, directors .11…, reals .21…, VIP .100 (and .101).
+// Addresses: client 198.51.100.10, directors .11…, reals .21…, VIP .100 (and .101); IPv6 the same
+// last octet in 2001:db8::/64.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster } from './cluster';
 import { ECHO_PORT, startEcho } from './echo';
 import { recordFailover, pacemakerEvents, type Timeline } from './failover';
 import { cutLink, isolate, killNode } from './faults';
+import { ip6, PREFIX6, VIP6 } from './ipv6';
 import { describe as describeResult, type Kernel } from './kernel';
 import type { Load } from './load';
 import { CRM_MON_POLL_MS, crmMon, nodesIn, promotedNode, summary, type ClusterView } from './pacemaker';
 import type { Sampler } from './sampler';
 import { defaultSpec, LAN, RING, Topology, type NodeSpec, type TopologySpec } from './topology';
 
-export type Layout = 'seeds' | 'dedicated' | 'two-vips';
-export const LAYOUTS: readonly Layout[] = ['seeds', 'dedicated', 'two-vips'];
+export type Layout = 'seeds' | 'dedicated' | 'two-vips' | 'dual-stack';
+export const LAYOUTS: readonly Layout[] = ['seeds', 'dedicated', 'two-vips', 'dual-stack'];
 
 /** Where every director's lvsd reads its configuration (/etc/ha.d is private to each director). */
 export const CHECKER_CONFIG = '/etc/ha.d/ldirectord.cf';
 /** The quorum device host (DirectorOptions.qdevice). */
 export const QNETD_NODE = 'qnetd';
-/** The second VIP's lvs clone (two-vips). */
+/** The second VIP's lvs clone (two-vips; dual-stack: the IPv6 VIP's). */
 export const SECOND_LVS = 'lvs2';
 
 export interface DirectorOptions {
   layout?: Layout;
   /** Directors: 2 or 3 in the seeds' layout, 2 in the others. Default 2. */
   directors?: number;
-  /** Separate real servers (r1…). Default: seeds 1, dedicated 2, two-vips 1. */
+  /** Separate real servers (r1…). Default: dedicated 2, the others 1. */
   reals?: number;
   /** corosync's ring on eth1 (bridge ha0) instead of eth0. Default false. */
   corosyncNetwork?: boolean;
@@ -86,18 +91,19 @@ export function directorSpec(options: DirectorOptions = {}): TopologySpec {
     return { ...n, http: directorsServe(layout), ...(options.corosyncNetwork ? { ringIp: RING.host(d) } : {}) };
   });
   if (options.qdevice) nodes.push({ name: QNETD_NODE, role: 'quorum', ip: LAN.qnetd });
-  return { ...spec, nodes, ...(layout === 'two-vips' ? { vips: [LAN.vip, LAN.vip2] } : {}) };
+  return { ...spec, nodes, ...(layout === 'two-vips' ? { vips: [LAN.vip, LAN.vip2] } : {}), ...(layout === 'dual-stack' ? { vip6: VIP6 } : {}) };
 }
 
 /**
  * The ldirectord.cf every director's lvsd reads: per VIP, port 80 with lc over every real server
  * (the directors too where they serve; negotiate HTTP, 1 s interval and timeout, quiescent, slow
  * start), and on the first VIP, ECHO_PORT over the separate reals (connect check), for connections
- * that must outlive a failover.
+ * that must outlive a failover; the same as virtual6/real6 for the IPv6 VIP (dual stack).
  */
 export function checkerConfig(topo: Topology, options: { slowstart?: number; checkInterval?: number } = {}): string {
   const web = topo.all().filter((n) => n.role !== 'client' && n.http);
   const reals = topo.all('real');
+  const vip6 = topo.spec.vip6;
   const virtual = (vip: string) => [
     '',
     `virtual=${vip}:80`,
@@ -123,6 +129,24 @@ export function checkerConfig(topo: Topology, options: { slowstart?: number; che
     '\tscheduler=lc',
     '\tprotocol=tcp',
     '\tchecktype=connect',
+    ...(vip6 === undefined
+      ? []
+      : [
+          '',
+          `virtual6=[${vip6}]:80`,
+          ...web.map((s) => `\treal6=[${ip6(topo, s.name)}]:80 gate`),
+          '\tscheduler=lc',
+          '\tprotocol=tcp',
+          '\tchecktype=negotiate',
+          '\tservice=http',
+          '\trequest="/"',
+          '',
+          `virtual6=[${vip6}]:${ECHO_PORT}`,
+          ...reals.map((s) => `\treal6=[${ip6(topo, s.name)}]:${ECHO_PORT} gate`),
+          '\tscheduler=lc',
+          '\tprotocol=tcp',
+          '\tchecktype=connect',
+        ]),
     '',
   ].join('\n');
 }
@@ -162,8 +186,9 @@ export class Directors {
   get vip(): string {
     return this.topo.spec.vip;
   }
+  /** Every VIP: the IPv4 ones, then the IPv6 one (dual stack). */
   get vips(): string[] {
-    return this.topo.vips;
+    return [...this.topo.vips, ...(this.topo.spec.vip6 === undefined ? [] : [this.topo.spec.vip6])];
   }
   get directors(): string[] {
     return this.topo.all('director').map((n) => n.name);
@@ -304,6 +329,8 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
     const argv = [
       topo.spec.binary, 'bootstrap', '--apply', '--name', 'lab', '--nodes', directors.join(','),
       '--vip', topo.spec.vip, '--vip-prefix', String(topo.spec.prefixLength), '--nic', 'eth0',
+      // Dual stack: the IPv6 VIP in the same run, with its own prefix (--vip-prefix is the IPv4 one's).
+      ...(topo.spec.vip6 === undefined ? [] : ['--vip', `${topo.spec.vip6}/${PREFIX6}`]),
       '--config', CHECKER_CONFIG, '--no-stonith', '--token', String(tokenMs),
       ...(options.syncInterface ? ['--sync-interface', options.syncInterface] : []),
       // corosync.conf has the device already (the lab has no pcsd): bootstrap finds it done.
@@ -324,6 +351,19 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
       log(`lvskit bootstrap --apply with ${LAN.vip2} added done`);
       const p2 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, not: p, timeoutMs });
       log(`${SECOND_LVS} promoted on ${p2}`);
+    }
+    if (layout === 'dual-stack') {
+      const p6 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, timeoutMs });
+      // Built means every instance runs: the other director a real server for both VIPs.
+      const others = directors.filter((d) => d !== p6);
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await cluster.view(directors);
+        if (v && others.every((d) => nodesIn(v, SECOND_LVS, 'Unpromoted').includes(d))) break;
+        if (Date.now() > until) throw new Error(`${SECOND_LVS} not Unpromoted on ${others.join(', ')} after ${timeoutMs / 1000} s; ${summary(v)}\n${await cluster.history()}`);
+        await sleep(CRM_MON_POLL_MS);
+      }
+      log(`${SECOND_LVS} (${VIP6}) promoted on ${p6}, unpromoted on ${others.join(', ')}`);
     }
     for (const d of hot ? directors : [p]) await cluster.waitChecker(d, timeoutMs);
     log(`lvsd started on ${hot ? directors.join(', ') : p}`);

@@ -11,11 +11,16 @@ export const ECHO_PORT = 7000;
 const ECHO_PY = join(__dirname, 'guest', 'echo.py');
 const CHAT_PY = join(__dirname, 'guest', 'chat.py');
 
-/** Starts the echo server on a node's port (default ECHO_PORT); returns once it listens. */
+/**
+ * Starts the echo server on a node's port (default ECHO_PORT), and a second one for IPv6 when the
+ * topology has an IPv6 VIP; returns once they listen.
+ */
 export async function startEcho(topo: Topology, node: string, port = ECHO_PORT): Promise<void> {
-  const r = await topo.exec(node, ['python3', ECHO_PY, String(port)], { detach: true, log: join(topo.node(node).dir, 'echo.log') });
-  if (r.error !== undefined) throw new Error(`cannot start the echo server on ${node}: ${describeResult(r)}`);
-  await topo.waitListening(node, port, 'echo server');
+  for (const family of topo.spec.vip6 === undefined ? (['ipv4'] as const) : (['ipv4', 'ipv6'] as const)) {
+    const r = await topo.exec(node, ['python3', ECHO_PY, String(port), ...(family === 'ipv6' ? ['ipv6'] : [])], { detach: true, log: join(topo.node(node).dir, family === 'ipv6' ? 'echo6.log' : 'echo.log') });
+    if (r.error !== undefined) throw new Error(`cannot start the ${family} echo server on ${node}: ${describeResult(r)}`);
+    await topo.waitListening(node, port, `${family} echo server`, undefined, family);
+  }
 }
 
 export interface ChatLine {
@@ -42,11 +47,11 @@ export function parseChatLog(text: string): ChatLine[] {
   });
 }
 
-/** Opens the client's long-lived connection to VIP:port (default ECHO_PORT); returns after its first echo. */
-export async function startChat(topo: Topology, options: { port?: number; intervalMs?: number; client?: string; startTimeoutMs?: number } = {}): Promise<Chat> {
+/** Opens the client's long-lived connection to ADDRESS:PORT (default: the VIP, ECHO_PORT); returns after its first echo. */
+export async function startChat(topo: Topology, options: { address?: string; port?: number; intervalMs?: number; client?: string; startTimeoutMs?: number } = {}): Promise<Chat> {
   const client = options.client ?? 'client';
   const file = join(topo.node(client).dir, `chat-${Date.now()}.log`);
-  const r = await topo.exec(client, ['python3', CHAT_PY, topo.spec.vip, String(options.port ?? ECHO_PORT), String(options.intervalMs ?? 200)], {
+  const r = await topo.exec(client, ['python3', CHAT_PY, options.address ?? topo.spec.vip, String(options.port ?? ECHO_PORT), String(options.intervalMs ?? 200)], {
     detach: true,
     log: file,
   });

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startClusterDaemons } from './cluster';
 import { describe as describeResult } from './kernel';
 import { startEcho } from './echo';
+import { ip6, PREFIX6 } from './ipv6';
 import { nodePids, vipOn } from './observe';
 import { allOnline, crmMon, summary } from './pacemaker';
 import { RING, type Topology } from './topology';
@@ -50,6 +51,11 @@ export async function reviveNode(topo: Topology, node: string, options: { timeou
   await run(['ip', 'addr', 'add', `${n.ip}/${topo.spec.prefixLength}`, 'dev', 'eth0']);
   for (const vip of topo.vips) {
     for (const p of await vipOn(topo, node, 'lo', vip)) await run(['ip', 'addr', 'del', `${vip}/${p}`, 'dev', 'lo']);
+  }
+  if (topo.spec.vip6 !== undefined) {
+    await run(['ip', '-6', 'addr', 'add', `${ip6(topo, node)}/${PREFIX6}`, 'dev', 'eth0', 'nodad']);
+    // Not there unless the node was a real server for it (a director may have held it on eth0, flushed above).
+    await topo.exec(node, ['ip', '-6', 'addr', 'del', `${topo.spec.vip6}/128`, 'dev', 'lo']);
   }
   await run(['ip', 'neigh', 'flush', 'all']);
   await run(['ipvsadm', '-C']);

@@ -93,9 +93,10 @@ export async function ipvsTable(topo: Topology, node: string): Promise<IpvsServi
   }));
 }
 
-/** The node's IPVS services for a VIP ('TCP VIP:80', …). */
+/** The node's IPVS services for a VIP ('TCP VIP:80', 'TCP [IPv6 VIP]:80', …). */
 export async function servicesFor(topo: Topology, node: string, vip = topo.spec.vip): Promise<string[]> {
-  return (await ipvsTable(topo, node)).map((s) => s.service).filter((s) => s.split(' ')[1]?.startsWith(`${vip}:`));
+  const prefix = vip.includes(':') ? `[${vip}]:` : `${vip}:`;
+  return (await ipvsTable(topo, node)).map((s) => s.service).filter((s) => s.split(' ')[1]?.startsWith(prefix));
 }
 
 /** IPVS connection entries of a node (`ipvsadm -Lnc`): client, virtual and real address:port. */

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { addIpv6, startServer6 } from './ipv6';
 import { check, describe as describeResult, type ExecResult, type ExecSpec, type Kernel } from './kernel';
 
 /** `quorum`: a third host running corosync-qnetd for a two-director cluster. */
@@ -26,6 +27,11 @@ export interface TopologySpec {
   vip: string;
   /** Every VIP the real servers carry on lo (default: [vip]). */
   vips?: string[];
+  /**
+   * An IPv6 VIP (dual stack): every node gets its IPv6 address on eth0 (lab/ipv6.ts), the real
+   * servers carry this VIP/128 on lo, and every HTTP node answers on [::]:80 too.
+   */
+  vip6?: string;
   prefixLength: number;
   nodes: NodeSpec[];
   /** The binary the directors' private OCF directory points at (agents lvs, lvsd). */
@@ -191,6 +197,7 @@ export class Topology {
       this.nodes.set(n.name, { ...n, netns, nic: 'eth0', mac, pid, dir });
     }
 
+    if (this.spec.vip6 !== undefined) await addIpv6(this);
     for (const n of this.all('real')) await this.makeRealServer(n.name);
     for (const n of this.all()) if (n.http) await this.startHttp(n.name);
   }
@@ -203,6 +210,8 @@ export class Topology {
       '-w', 'net.ipv4.conf.lo.arp_ignore=1', '-w', 'net.ipv4.conf.lo.arp_announce=2',
     ]);
     for (const vip of this.vips) await this.run(name, ['ip', 'addr', 'add', `${vip}/32`, 'dev', 'lo']);
+    // IPv6 has no ARP: a VIP/128 on lo is never advertised on eth0.
+    if (this.spec.vip6 !== undefined) await this.run(name, ['ip', '-6', 'addr', 'add', `${this.spec.vip6}/128`, 'dev', 'lo']);
   }
 
   /** HTTP on port 80 answering the node's name; returns once it listens. */
@@ -214,16 +223,17 @@ export class Topology {
     });
     if (r.error !== undefined || r.pid === undefined) throw new Error(`cannot start HTTP on ${name}: ${describeResult(r)}`);
     await this.waitListening(name, 80, 'HTTP server');
+    if (this.spec.vip6 !== undefined) await startServer6(this, name, 'http', 80);
   }
 
   /**
    * Waits until something listens on a TCP port of a node. Generous: a Python server starts in about
    * a second in UML, many more on a machine busy with other work.
    */
-  async waitListening(name: string, port: number, what: string, timeoutMs = LISTEN_TIMEOUT_MS): Promise<void> {
+  async waitListening(name: string, port: number, what: string, timeoutMs = LISTEN_TIMEOUT_MS, family?: 'ipv4' | 'ipv6'): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      const ss = await this.exec(name, ['ss', '-Hltn', `sport = :${port}`]);
+      const ss = await this.exec(name, ['ss', family === 'ipv6' ? '-Hltn6' : family === 'ipv4' ? '-Hltn4' : '-Hltn', `sport = :${port}`]);
       if (ss.stdout.trim() !== '') return;
       await sleep(100);
     }

@@ -27,6 +27,8 @@ const MINUTES: Record<string, number> = {
   'failover-dedicated.test.ts': 6,
   'failover-corosync-net.test.ts': 6,
   'failover-two-vips.test.ts': 6,
+  'failover-dual-stack.test.ts': 8,
+  'sync-ipv6.test.ts': 3,
   'lvsd-compat.test.ts': 6,
   'lvs-agent.test.ts': 6,
   'lvsd.test.ts': 5,

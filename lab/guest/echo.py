@@ -1,12 +1,19 @@
 # An echo server (lab/echo.ts runs it on the real servers): one thread per connection, bytes sent back.
-# usage: python3 echo.py PORT
+# IPv4, or with `ipv6` IPv6 only (beside the IPv4 one on the same port).
+# usage: python3 echo.py PORT [ipv6]
 import socket
 import sys
 import threading
 
-s = socket.socket()
+if sys.argv[2:] == ['ipv6']:
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    any_address = '::'
+else:
+    s = socket.socket()
+    any_address = '0.0.0.0'
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', int(sys.argv[1])))
+s.bind((any_address, int(sys.argv[1])))
 s.listen(64)
 
 

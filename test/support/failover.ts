@@ -40,7 +40,7 @@ export interface FailoverFile {
  * client's load on the first VIP (or on every VIP); before each test, its start on the lab clock;
  * after all, everything stopped and torn down.
  */
-export function failoverFile(options: DirectorOptions, loadOn: 'first VIP' | 'every VIP' = 'first VIP'): FailoverFile {
+export function failoverFile(options: DirectorOptions, loadOn: 'first VIP' | 'every VIP' = 'first VIP', loadIntervalMs = TEST_LOAD_INTERVAL_MS): FailoverFile {
   let cluster: Directors | undefined;
   let sampler: Sampler | undefined;
   const loads = new Map<string, Load>();
@@ -51,7 +51,7 @@ export function failoverFile(options: DirectorOptions, loadOn: 'first VIP' | 'ev
     sampler = await startSampler(cluster.topo);
     // 100 ms, not the benchmark's 50: in the single-CPU UML guest the 50 ms load (its requests and the
     // HTTP servers answering them) took 27 % of the CPU, 100 ms 13 %; the tests need correctness, not resolution.
-    for (const vip of loadOn === 'every VIP' ? cluster.vips : [cluster.vip]) loads.set(vip, await startLoad(cluster.topo, { address: vip, intervalMs: TEST_LOAD_INTERVAL_MS }));
+    for (const vip of loadOn === 'every VIP' ? cluster.vips : [cluster.vip]) loads.set(vip, await startLoad(cluster.topo, { address: vip, intervalMs: loadIntervalMs }));
   });
   beforeEach(async function () {
     if (cluster) since = await labNow(cluster.topo.kernel);
