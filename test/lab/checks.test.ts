@@ -463,7 +463,8 @@ def gone():
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Gone between open and read: /proc answers ESRCH.
         return True
 t = time.monotonic()
 os.kill(pid, signal.SIGTERM)
