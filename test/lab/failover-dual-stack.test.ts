@@ -11,7 +11,7 @@ import { ip6, PREFIX6 } from '../../lab/ipv6';
 import { outage } from '../../lab/load';
 import { clientArp, ipvsConnections, labNow, servicesFor, vipOn } from '../../lab/observe';
 import { crmMon, pacemakerLog, promotedNode, summary } from '../../lab/pacemaker';
-import { assertPromoted, assertSampledInvariants, failoverFile, printTimeline, RESUME_BOUND_MS, until } from '../support/failover';
+import { answeredByAll, assertPromoted, assertSampledInvariants, failoverFile, printTimeline, RESUME_BOUND_MS, until } from '../support/failover';
 import { addr6On, ndiscAnswers } from '../support/ipv6';
 
 describe('dual stack: an IPv4 and an IPv6 VIP on one director, failover on real corosync + pacemaker (lab)', function () {
@@ -71,12 +71,7 @@ describe('dual stack: an IPv4 and an IPv6 VIP on one director, failover on real 
     this.timeout(300_000);
     const servers = [...c().directors, ...c().reals];
     const t0 = await labNow(topo().kernel);
-    for (const vip of c().vips) {
-      await until(`answers through ${vip} from ${servers.join(', ')}`, 120_000, async () => {
-        const got = new Set((await f.load(vip).samples()).filter((x) => x.at > t0 && x.ok).map((x) => x.real));
-        return servers.every((s) => got.has(s)) ? true : undefined;
-      });
-    }
+    for (const vip of c().vips) await answeredByAll(f.load(vip), servers, t0);
     await assertSampledInvariants(smp(), topo(), since());
   });
 

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SECOND_LVS } from '../../lab/directors';
 import { ipvsConnections, labNow, servicesFor, vipOn } from '../../lab/observe';
 import { crmMon, promotedNode, summary } from '../../lab/pacemaker';
-import { assertSampledInvariants, failoverFile, until } from '../support/failover';
+import { answeredByAll, assertSampledInvariants, failoverFile, until } from '../support/failover';
 
 describe('two VIPs promoted on different directors, each a real server for the other (lab)', function () {
   const f = failoverFile({ layout: 'two-vips' }, 'every VIP');
@@ -46,13 +46,7 @@ describe('two VIPs promoted on different directors, each a real server for the o
     this.timeout(300_000);
     const servers = [...c().directors, ...c().reals];
     const t0 = await labNow(topo().kernel);
-    for (const vip of c().vips) {
-      const load = f.load(vip);
-      await until(`answers through ${vip} from ${servers.join(', ')}`, 120_000, async () => {
-        const got = new Set((await load.samples()).filter((x) => x.at > t0 && x.ok).map((x) => x.real));
-        return servers.every((s) => got.has(s)) ? true : undefined;
-      });
-    }
+    for (const vip of c().vips) await answeredByAll(f.load(vip), servers, t0);
     // A settled window: a loop would time out every request sent to the peer director (a third of
     // them); UML's one CPU, shared with pacemaker, may starve the odd request past its 1 s limit.
     await sleep(10_000);

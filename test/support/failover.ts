@@ -102,6 +102,14 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
   }
 }
 
+/** Waits until requests of `load` sent after `sinceMs` (lab clock) were answered by every one of `servers`. */
+export async function answeredByAll(load: Load, servers: string[], sinceMs: number, timeoutMs = 120_000): Promise<void> {
+  await until(`answers through ${load.target} from ${servers.join(', ')}`, timeoutMs, async () => {
+    const got = new Set((await load.samples()).filter((x) => x.at > sinceMs && x.ok).map((x) => x.real));
+    return servers.every((s) => got.has(s)) ? true : undefined;
+  });
+}
+
 /** The node's ARP sysctls named in ARP_HIDDEN. */
 export async function arpSysctls(topo: Topology, node: string): Promise<Record<string, string>> {
   const keys = Object.keys(ARP_HIDDEN);
