@@ -353,6 +353,8 @@ function syncDaemons(a: Agent, ipvs: IpvsCalls | undefined, wanted: 'master' | '
  * never a destination) while promoted. Linux 5.9+ runs IPVS for a family only while it has a
  * virtual service, so until lvsd's services are in, the synced connections would not be looked up
  * and the local stack would reset them; the anchors keep IPVS on from the moment the VIP lands.
+ * Never while unpromoted: IPVS would then forward by its synced entries what the director sends
+ * this node as a real server.
  * Both families: the sync daemons carry every connection of the director, whichever VIP (another
  * lvs instance's) it came through. The other family's anchor is best effort (a kernel without
  * IPv6 IPVS still promotes).
@@ -447,10 +449,10 @@ function toUnpromoted(ctx: OcfContext, sys: LvsSystem): OcfCode {
     const { at } = found;
     removeVip(a, state, at, c.nic);
     cleanIpvs(a, ipvs);
+    syncAnchor(a, ipvs, false);
     if (c.family === 4) setSysctls(a, HIDDEN_ARP);
     if (!at.some((x) => x.ifname === 'lo' && x.prefix === c.hostPrefix)) addVip(a, state, 'lo', c.hostPrefix);
     if (c.forwarding) restoreSysctls(a, state, [forwardingKey(c)]);
-    syncAnchor(a, ipvs, false);
     syncDaemons(a, ipvs, 'backup');
     const seen = verify(a, 'unpromoted', state);
     forgetWatch(a, state);
@@ -483,6 +485,9 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
     throw new OcfError(OCF.ERR_GENERIC, `cannot promote: ${c.nic} has no link (${link.operstate})`);
   }
   const state = load(a) ?? { saved: {}, vip: c.vip, nic: c.nic };
+  // The anchors before the VIP: a client's segment that reaches the VIP before them meets no IPVS
+  // and is reset by the local stack, though its synced connection is in the table (seen in the lab).
+  guarded('promote', () => syncAnchor(a, ipvs, true));
   const tookLo = guarded('promote', () => moveToNic(a, state));
   const sender = arpProgram(a);
   const announced = sender
@@ -495,7 +500,6 @@ async function promote(ctx: OcfContext, sys: LvsSystem): Promise<OcfCode> {
     if (!tookLo) removeVip(a, full, all.filter((x) => sameAddress(x.address, c.vip)), 'lo');
     if (c.family === 4) restoreArp(a, full, all);
     if (c.forwarding) setSysctls(a, { [forwardingKey(c)]: '1' });
-    syncAnchor(a, ipvs, true);
     syncDaemons(a, ipvs, 'master');
     verify(a, 'promoted', full);
     forgetWatch(a, full);

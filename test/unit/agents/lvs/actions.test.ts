@@ -59,7 +59,10 @@ class FakeNode implements LvsSystem {
   };
   ipvs = (): IpvsCalls => ({
     list: () => [...this.services.values()],
-    add: (id) => void this.services.set(serviceKey(id), id),
+    add: (id) => {
+      this.calls.push(`ipvs add ${serviceKey(id)}`);
+      this.services.set(serviceKey(id), id);
+    },
     remove: (id) => {
       this.calls.push(`ipvs del ${serviceKey(id)}`);
       const had = this.services.delete(serviceKey(id));
@@ -206,8 +209,12 @@ describe('agents/lvs: role logic on an in-memory node', () => {
     const n = new FakeNode();
     await run(n, 'start', { sync_interface: 'eth0' });
     assert.deepEqual(anchors(n), [], 'none while unpromoted');
+    n.calls = [];
     assert.equal(await run(n, 'promote', { sync_interface: 'eth0' }), OCF.SUCCESS);
     assert.deepEqual(anchors(n), ['4 0.0.0.0', '6 ::']);
+    // A synced connection's next segment may reach the VIP at once: IPVS must be on before it lands.
+    const vipAt = n.calls.findIndex((c) => c.startsWith('batch add'));
+    assert.ok(vipAt > 0 && n.calls.slice(0, vipAt).filter((c) => c.startsWith('ipvs add')).length === 2, `anchors after the VIP: ${n.calls.join('; ')}`);
     assert.equal(await run(n, 'demote', { sync_interface: 'eth0' }), OCF.SUCCESS);
     assert.deepEqual(anchors(n), [], 'both gone at demote');
     // A kernel without IPv6 IPVS: the IPv4 VIP is promoted anyway, with a warning.
