@@ -186,8 +186,6 @@ function keepalivedConfig(topo: Topology, self: string): string {
 }
 
 const directors = (topo: Topology) => topo.all('director').map((n) => n.name);
-/** The VIPs: the IPv4 one, and the IPv6 one in the dual-stack layout. */
-const vipsOf = (topo: Topology) => [topo.spec.vip, ...(topo.spec.vip6 === undefined ? [] : [topo.spec.vip6])];
 /** Every node that serves HTTP on port 80 behind the VIP (the directors too in the seeds' layout). */
 const webServers = (topo: Topology) => topo.all().filter((n) => n.role !== 'client' && n.http);
 /** Whether a director is also a DR real server (the seeds' layout). */
@@ -215,7 +213,7 @@ const pacemakerDiagnosis = (topo: Topology, node: string) =>
   outputs(topo, node, [['crm_mon', '-1', '-rf'], ['corosync-quorumtool', '-s'], ['tail', '-n', '80', '/var/log/pacemaker/pacemaker.log']]);
 
 async function realServerUp(topo: Topology, node: string): Promise<void> {
-  for (const vip of vipsOf(topo)) await topo.run(node, [topo.spec.binary, 'realserver', 'up', '--vip', vip]);
+  for (const vip of topo.allVips) await topo.run(node, [topo.spec.binary, 'realserver', 'up', '--vip', vip]);
 }
 
 /** crm_mon on `from`: every director online, and each expected instance in its role on its node. */

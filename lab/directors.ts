@@ -188,7 +188,7 @@ export class Directors {
   }
   /** Every VIP: the IPv4 ones, then the IPv6 one (dual stack). */
   get vips(): string[] {
-    return [...this.topo.vips, ...(this.topo.spec.vip6 === undefined ? [] : [this.topo.spec.vip6])];
+    return this.topo.allVips;
   }
   get directors(): string[] {
     return this.topo.all('director').map((n) => n.name);
@@ -216,31 +216,36 @@ export class Directors {
     return v ? promotedNode(v, id) : undefined;
   }
 
-  /** Waits until crm_mon on `from` shows exactly one promoted instance of `id` (default lvs), not on `not`; returns its node. */
-  async waitPromoted(options: { from?: string[]; not?: string; id?: string; timeoutMs?: number } = {}): Promise<string> {
-    const froms = options.from ?? this.directors.filter((d) => d !== options.not);
-    const timeoutMs = options.timeoutMs ?? 180_000;
+  /** Polls crm_mon on `from` until `test` gives a value; on timeout the error names `what`, the last view and the history. */
+  async waitView<T>(from: string[] | string, what: string, timeoutMs: number, test: (v: ClusterView) => T | undefined): Promise<T> {
     const until = Date.now() + timeoutMs;
     let last: ClusterView | undefined;
     for (;;) {
-      last = await this.view(froms);
-      const p = last ? promotedNode(last, options.id ?? 'lvs') : undefined;
-      if (p !== undefined && p !== options.not) return p;
-      if (Date.now() > until) throw new Error(`no promoted ${options.id ?? 'lvs'} instance${options.not ? ` other than ${options.not}` : ''} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
+      last = await this.view(from);
+      const got = last ? test(last) : undefined;
+      if (got !== undefined) return got;
+      if (Date.now() > until) throw new Error(`${what} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
       await sleep(CRM_MON_POLL_MS);
     }
   }
 
+  /** Waits until crm_mon on `from` shows exactly one promoted instance of `id` (default lvs), not on `not`; returns its node. */
+  async waitPromoted(options: { from?: string[]; not?: string; id?: string; timeoutMs?: number } = {}): Promise<string> {
+    const id = options.id ?? 'lvs';
+    return this.waitView(options.from ?? this.directors.filter((d) => d !== options.not), `no promoted ${id} instance${options.not ? ` other than ${options.not}` : ''}`, options.timeoutMs ?? 180_000, (v) => {
+      const p = promotedNode(v, id);
+      return p !== undefined && p !== options.not ? p : undefined;
+    });
+  }
+
+  /** Waits until crm_mon on `from` shows `id` Unpromoted on every one of `nodes`. */
+  async waitUnpromoted(id: string, nodes: string[], timeoutMs = 180_000, from: string[] = this.directors): Promise<void> {
+    await this.waitView(from, `${id} not Unpromoted on ${nodes.join(', ')}`, timeoutMs, (v) => (nodes.every((d) => nodesIn(v, id, 'Unpromoted').includes(d)) ? true : undefined));
+  }
+
   /** Waits until crm_mon on `node` shows lvsd Started there. */
   async waitChecker(node: string, timeoutMs = 180_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    let last: ClusterView | undefined;
-    while (Date.now() < until) {
-      last = await crmMon(this.topo, node);
-      if (last && nodesIn(last, 'lvsd', 'Started').includes(node)) return;
-      await sleep(CRM_MON_POLL_MS);
-    }
-    throw new Error(`lvsd not started on ${node} after ${timeoutMs / 1000} s; ${summary(last)}\n${await this.history()}`);
+    await this.waitView(node, `lvsd not started on ${node}`, timeoutMs, (v) => (nodesIn(v, 'lvsd', 'Started').includes(node) ? true : undefined));
   }
 
   /**
@@ -356,13 +361,7 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
       const p6 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, timeoutMs });
       // Built means every instance runs: the other director a real server for both VIPs.
       const others = directors.filter((d) => d !== p6);
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const v = await cluster.view(directors);
-        if (v && others.every((d) => nodesIn(v, SECOND_LVS, 'Unpromoted').includes(d))) break;
-        if (Date.now() > until) throw new Error(`${SECOND_LVS} not Unpromoted on ${others.join(', ')} after ${timeoutMs / 1000} s; ${summary(v)}\n${await cluster.history()}`);
-        await sleep(CRM_MON_POLL_MS);
-      }
+      await cluster.waitUnpromoted(SECOND_LVS, others, timeoutMs, directors);
       log(`${SECOND_LVS} (${VIP6}) promoted on ${p6}, unpromoted on ${others.join(', ')}`);
     }
     for (const d of hot ? directors : [p]) await cluster.waitChecker(d, timeoutMs);

@@ -122,9 +122,14 @@ export class Topology {
     return `${this.prefix}-sw`;
   }
 
-  /** Every VIP of this topology. */
+  /** Every IPv4 VIP of this topology. */
   get vips(): string[] {
     return vipsOf(this.spec);
+  }
+
+  /** Every VIP of both families: the IPv4 ones, then the IPv6 one (dual stack). */
+  get allVips(): string[] {
+    return [...this.vips, ...(this.spec.vip6 === undefined ? [] : [this.spec.vip6])];
   }
 
   /** The switch-side end of a node's eth0 (on lan0) or eth1 (on ha0): taking it down cuts that link. */

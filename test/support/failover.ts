@@ -7,7 +7,7 @@ import { buildDirectors, type DirectorOptions, type Directors } from '../../lab/
 import { formatTimeline, type Timeline } from '../../lab/failover';
 import { startLoad, type Load } from '../../lab/load';
 import { labNow, nodeByMac } from '../../lab/observe';
-import { crmMon, nodesIn, PACEMAKER_LOG, summary, type ClusterView } from '../../lab/pacemaker';
+import { nodesIn, PACEMAKER_LOG, type ClusterView } from '../../lab/pacemaker';
 import { forwardingWhileRealServer, startSampler, twoArpAnswers, type Sampler } from '../../lab/sampler';
 import type { Topology } from '../../lab/topology';
 import { labKernel } from './lab';
@@ -129,13 +129,8 @@ export async function settled(
   timeoutMs = SETTLE_MS,
 ): Promise<ClusterView> {
   const id = roles.id ?? 'lvs';
-  let last: ClusterView | undefined;
-  return until(`${id} Promoted on ${roles.promoted}, Unpromoted on ${roles.unpromoted.join(', ')} (crm_mon on ${from})`, timeoutMs, async () => {
-    last = await crmMon(cluster.topo, from);
-    if (!last) return undefined;
-    const ok = nodesIn(last, id, 'Promoted').join() === roles.promoted && roles.unpromoted.every((u) => nodesIn(last!, id, 'Unpromoted').includes(u));
-    return ok ? last : undefined;
-  }).catch((err: Error) => assert.fail(`${err.message}; ${summary(last)}`));
+  return cluster.waitView(from, `${id} not Promoted on ${roles.promoted} only and Unpromoted on ${roles.unpromoted.join(', ')} (crm_mon on ${from})`, timeoutMs, (v) =>
+    nodesIn(v, id, 'Promoted').join() === roles.promoted && roles.unpromoted.every((u) => nodesIn(v, id, 'Unpromoted').includes(u)) ? v : undefined);
 }
 
 /**
