@@ -15,10 +15,3 @@ export class UsageError extends LvskitError {
     super(message, 2);
   }
 }
-
-/** A part of the interface whose behaviour a later issue delivers. */
-export class NotImplementedError extends LvskitError {
-  constructor(what: string) {
-    super(`${what} is not implemented yet`, 1);
-  }
-}

@@ -1,6 +1,6 @@
 // `lvskit <subcommand>`: the command-line interface when the binary runs under its own name.
 import { Command, CommanderError, Option } from 'commander';
-import { LvskitError, NotImplementedError } from '../errors';
+import { LvskitError } from '../errors';
 import type { RawOptions } from '../pcs/options';
 import { versionLine } from '../version';
 

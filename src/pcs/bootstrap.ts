@@ -13,7 +13,7 @@ import { type DetectedPcs, type Dialect, detectPcs, dialectOf } from './dialect'
 import { conversionSteps, GUIDE, type Layout, layoutOf, onFile, typicalPreviousLayout } from './migrate';
 import { type BootstrapOptions, parseOptions, type RawOptions } from './options';
 import { PASSWORD_ENV, checkPassword, promptHidden, takePasswordFromEnv } from './password';
-import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, HACLUSTER, isCreateVip, LVS_ID, resourceSteps, type Step, timeoutsOf } from './plan';
+import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, HACLUSTER, isCreateVip, LVS_ID, type Step, timeoutsOf } from './plan';
 import { checkSafety, FENCE_ID, liveSafetyProbes, safeClusterHint, safetyChecksNote, type SafetyProbes } from './safety';
 import { describeVip } from './vips';
 

@@ -10,7 +10,6 @@ import { addIpv6, addr6On, captureNa, ip6, ndiscAnswers, neighbour, VIP6, vip6On
 import {
   refusesEach,
   type BadInput,
-  ARP_SYSCTLS,
   expectRc,
   ipvsSaved,
   lvs,
@@ -93,7 +92,7 @@ describe('ocf:heartbeat:lvs with an IPv6 VIP: roles on the system', function () 
       await expectRc(t, 'd1', 'demote', OCF.SUCCESS, call);
       await expectUnpromoted(t, `demote #${n}`);
     }
-    for (const n of [1, 2]) {
+    for (const _again of [1, 2]) {
       await expectRc(t, 'd1', 'stop', OCF.SUCCESS, call);
       await expectRc(t, 'd1', 'monitor', OCF.NOT_RUNNING, call);
     }

@@ -7,7 +7,6 @@
 // from the client's side every ~100 ms for the whole file: never two, exactly one once the cluster
 // has settled, and still one after the partition heals.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { rejoin } from '../../lab/faults';
 import { labNow as labClock, vipOn, vipOnNic } from '../../lab/observe';
 import { assertSampledInvariants, explain, failoverFile, printTimeline, RESUME_BOUND_MS, settled, SETTLE_MS, until } from '../support/failover';

@@ -17,7 +17,7 @@ describe('lvskit realserver with an IPv6 VIP (lab real server r1)', function () 
     if (!topo) throw new Error('no topology (before() failed)');
     return topo;
   };
-  const { rs, expect, stateFile } = realserverCli(t);
+  const { expect, stateFile } = realserverCli(t);
 
   /** Everything realserver may touch on r1: addresses of both families, the IPv4 ARP and every IPv6 sysctl, /run. */
   const snapshot = async () => ({

@@ -102,10 +102,6 @@ class Parser {
     return this.src[this.pos + offset];
   }
 
-  private startsWith(text: string): boolean {
-    return this.src.startsWith(text, this.pos);
-  }
-
   /** Branches up to ")" or the end. Inline flags `(?i)` last to the end of the group, across "|". */
   private alternation(outer: Flags): Node {
     const flags = { ...outer };
