@@ -238,9 +238,9 @@ export class Directors {
     });
   }
 
-  /** Waits until crm_mon on `from` shows `id` Unpromoted on every one of `nodes`. */
-  async waitUnpromoted(id: string, nodes: string[], timeoutMs = 180_000, from: string[] = this.directors): Promise<void> {
-    await this.waitView(from, `${id} not Unpromoted on ${nodes.join(', ')}`, timeoutMs, (v) => (nodes.every((d) => nodesIn(v, id, 'Unpromoted').includes(d)) ? true : undefined));
+  /** Waits until crm_mon (on any director) shows `id` Unpromoted on every one of `nodes`. */
+  async waitUnpromoted(id: string, nodes: string[], timeoutMs = 180_000): Promise<void> {
+    await this.waitView(this.directors, `${id} not Unpromoted on ${nodes.join(', ')}`, timeoutMs, (v) => (nodes.every((d) => nodesIn(v, id, 'Unpromoted').includes(d)) ? true : undefined));
   }
 
   /** Waits until crm_mon on `node` shows lvsd Started there. */
@@ -361,7 +361,7 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
       const p6 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, timeoutMs });
       // Built means every instance runs: the other director a real server for both VIPs.
       const others = directors.filter((d) => d !== p6);
-      await cluster.waitUnpromoted(SECOND_LVS, others, timeoutMs, directors);
+      await cluster.waitUnpromoted(SECOND_LVS, others, timeoutMs);
       log(`${SECOND_LVS} (${VIP6}) promoted on ${p6}, unpromoted on ${others.join(', ')}`);
     }
     for (const d of hot ? directors : [p]) await cluster.waitChecker(d, timeoutMs);
