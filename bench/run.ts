@@ -3,12 +3,13 @@
 // non-zero only when a benchmark could not run.
 import { benchAgent } from './agent';
 import { benchChecker } from './checker';
-import { benchFailover } from './failover';
+import { benchFailover, benchFailoverHost } from './failover';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   agent: benchAgent,
   checker: benchChecker,
   failover: benchFailover,
+  'failover-host': benchFailoverHost,
 };
 
 async function main(names: string[]): Promise<number> {

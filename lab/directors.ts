@@ -67,6 +67,11 @@ export interface DirectorOptions {
    * (agent actions took 20-60 s then). The benchmark passes 1000, bootstrap's default.
    */
   tokenMs?: number;
+  /**
+   * Whether the kernel has IPVS. Default true. Without it (the host kernel) lvsd cannot run: bootstrap's
+   * lvsd clone is deleted and lvs gets ipvs_cleanup=none, leaving the VIP takeover alone to measure.
+   */
+  ipvs?: boolean;
   /** Time limit for the cluster to come online and for each promotion. Default 300 s each (a loaded machine). */
   timeoutMs?: number;
 }
@@ -344,7 +349,16 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
     const r = await topo.exec(directors[0]!, argv, { timeoutMs: BOOTSTRAP_LIMIT_MS });
     if (r.code !== 0) throw new Error(`lvskit bootstrap failed on ${directors[0]}: ${describeResult(r)}`);
     log('lvskit bootstrap --apply done');
-    const hot = await lvsdIsClone(topo, directors[0]!);
+    if (options.ipvs === false) {
+      if (layout !== 'seeds') throw new Error(`the ${layout} layout needs IPVS`);
+      // lvsd and lvs's IPVS clean-up fail without IPVS; deleting lvsd takes its constraints with it.
+      for (const cmd of [['pcs', 'resource', 'delete', 'lvsd'], ['pcs', 'resource', 'update', 'lvs', 'ipvs_cleanup=none'], ['crm_resource', '--cleanup']]) {
+        const c = await topo.exec(directors[0]!, cmd, { timeoutMs: BOOTSTRAP_LIMIT_MS });
+        if (c.code !== 0) throw new Error(`without IPVS, ${cmd.join(' ')} failed on ${directors[0]}: ${describeResult(c)}`);
+      }
+      log('no IPVS in this kernel: lvsd deleted, lvs ipvs_cleanup=none');
+    }
+    const hot = options.ipvs !== false && (await lvsdIsClone(topo, directors[0]!));
     const cluster = new Directors(topo, layout, r.stdout + r.stderr, hot);
     const p = await cluster.waitPromoted({ from: directors, timeoutMs });
     log(`lvs promoted on ${p}`);
@@ -364,8 +378,10 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
       await cluster.waitUnpromoted(SECOND_LVS, others, timeoutMs);
       log(`${SECOND_LVS} (${VIP6}) promoted on ${p6}, unpromoted on ${others.join(', ')}`);
     }
-    for (const d of hot ? directors : [p]) await cluster.waitChecker(d, timeoutMs);
-    log(`lvsd started on ${hot ? directors.join(', ') : p}`);
+    if (options.ipvs !== false) {
+      for (const d of hot ? directors : [p]) await cluster.waitChecker(d, timeoutMs);
+      log(`lvsd started on ${hot ? directors.join(', ') : p}`);
+    }
     return cluster;
   } catch (err) {
     await topo.destroy();

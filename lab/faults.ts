@@ -58,10 +58,14 @@ export async function reviveNode(topo: Topology, node: string, options: { timeou
     await topo.exec(node, ['ip', '-6', 'addr', 'del', `${topo.spec.vip6}/128`, 'dev', 'lo']);
   }
   await run(['ip', 'neigh', 'flush', 'all']);
-  await run(['ipvsadm', '-C']);
-  for (const role of ['master', 'backup']) await topo.exec(node, ['ipvsadm', '--stop-daemon', role]);
+  // The host kernel may have no IPVS (bench failover-host): nothing of it to clear then.
+  const ipvs = (await topo.exec(node, ['test', '-e', '/proc/net/ip_vs'])).code === 0;
+  if (ipvs) {
+    await run(['ipvsadm', '-C']);
+    for (const role of ['master', 'backup']) await topo.exec(node, ['ipvsadm', '--stop-daemon', role]);
+  }
   if (n.role === 'director') {
-    await run(['sysctl', '-q', ...['all', 'lo'].flatMap((d) => ['-w', `net.ipv4.conf.${d}.arp_ignore=0`, '-w', `net.ipv4.conf.${d}.arp_announce=0`]), '-w', 'net.ipv4.vs.backup_only=0']);
+    await run(['sysctl', '-q', ...['all', 'lo'].flatMap((d) => ['-w', `net.ipv4.conf.${d}.arp_ignore=0`, '-w', `net.ipv4.conf.${d}.arp_announce=0`]), ...(ipvs ? ['-w', 'net.ipv4.vs.backup_only=0'] : [])]);
     // -xdev: only the node's own tmpfs, never a mount below it.
     await run(['find', '/run', '/dev/shm', '-xdev', '-mindepth', '1', '-delete']);
     await run(['mkdir', '-p', '/run/crm', '/run/resource-agents']);
