@@ -750,8 +750,27 @@ function report(results: FaultResult[], boundFor: Bound, labels: Record<StackKey
   };
 }
 
+/** The sections both reports end their results with: the targets, every fault, the stacks' timing parameters. */
+function targetSections(r: Report, bound: string, facts: Record<StackKey, Record<string, string>>, labels: Record<StackKey, string>): string {
+  const factRows = STACKS.flatMap((k) => Object.entries(facts[k] ?? {}).map(([name, v]) => [labels[k], name, v]));
+  return `## Targets
+
+lvskit's median outage no longer than keepalived's in every row; every lvskit outage within ${bound};
+in scenario 6 the cut director drops the VIP within ${RELEASE_TARGET_MS} ms. Computed from the faults above. A missed
+target is reported here, it does not fail the build.
+
+${r.targets}
+
+## Every fault
+
+${r.events}
+
+## Timing parameters, read from the running stacks
+
+${table(['stack', 'parameter', 'value'], factRows)}`;
+}
+
 function doc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; keepalivedLayout: BenchLayout; keepalivedDual: string; ldirectord: string; bootstrap: string; pcs: string[][] }, bound: string): string {
-  const factRows = STACKS.flatMap((k) => Object.entries(facts[k] ?? {}).map(([name, v]) => [STACK_LABEL[k], name, v]));
   return `# Benchmark: failover outage, lvskit against IPaddr2 + ldirectord and keepalived
 
 Written by \`npm run bench -- failover\` (bench/failover.ts); do not edit by hand, run it again.
@@ -798,21 +817,7 @@ milestones: its takeover is VRRP's master-down timer (${fmt((3 * VRRP_ADVERT_S +
 
 ${r.phases}
 
-## Targets
-
-lvskit's median outage no longer than keepalived's in every row; every lvskit outage within ${bound};
-in scenario 6 the cut director drops the VIP within ${RELEASE_TARGET_MS} ms. Computed from the faults above. A missed
-target is reported here, it does not fail the build.
-
-${r.targets}
-
-## Every fault
-
-${r.events}
-
-## Timing parameters, read from the running stacks
-
-${table(['stack', 'parameter', 'value'], factRows)}
+${targetSections(r, bound, facts, STACK_LABEL)}
 
 ## Method
 
@@ -907,7 +912,6 @@ ${configs.keepalivedDual}\`\`\`
 
 /** The report of a host-kernel run (\`failover-host\`): the VIP takeover alone, without IPVS. */
 function hostDoc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; bootstrap: string }, bound: string): string {
-  const factRows = STACKS.flatMap((k) => Object.entries(facts[k] ?? {}).map(([name, v]) => [HOST_STACK_LABEL[k], name, v]));
   return `# Benchmark: failover outage on the host kernel, lvskit against keepalived's VRRP
 
 Written by \`npm run bench -- failover-host\` (bench/failover.ts); do not edit by hand, run it again.
@@ -944,21 +948,7 @@ VRRP's master-down timer (${fmt((3 * VRRP_ADVERT_S + (256 - VRRP_PRIORITY) / 256
 
 ${r.phases}
 
-## Targets
-
-lvskit's median outage no longer than keepalived's in every row; every lvskit outage within ${bound};
-the cut director drops the VIP within ${RELEASE_TARGET_MS} ms. Computed from the faults above; a missed target is
-reported here, it does not fail the build.
-
-${r.targets}
-
-## Every fault
-
-${r.events}
-
-## Timing parameters, read from the running stacks
-
-${table(['stack', 'parameter', 'value'], factRows)}
+${targetSections(r, bound, facts, HOST_STACK_LABEL)}
 
 ## Method
 
