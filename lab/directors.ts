@@ -74,6 +74,8 @@ export interface DirectorOptions {
   ipvs?: boolean;
   /** Time limit for the cluster to come online and for each promotion. Default 300 s each (a loaded machine). */
   timeoutMs?: number;
+  /** two-vips: build with the first VIP only; `Directors.addSecondVip()` adds the second. Default false. */
+  secondVipLater?: boolean;
 }
 
 const layoutOf = (o: DirectorOptions): Layout => o.layout ?? 'seeds';
@@ -186,6 +188,8 @@ export class Directors {
     readonly bootstrapOutput: string,
     /** lvsd runs on every director (bootstrap's hot-standby layout), not only beside the promoted lvs. */
     readonly hotStandby: boolean,
+    /** The `lvskit bootstrap --apply` command line that built it. */
+    private readonly bootstrapArgv: readonly string[] = [],
   ) {}
 
   get vip(): string {
@@ -204,6 +208,20 @@ export class Directors {
   /** The lvs resource of each VIP: lvs, and lvs2 for the second. */
   lvsOf(vip: string): string {
     return vip === this.vip ? 'lvs' : SECOND_LVS;
+  }
+
+  /**
+   * two-vips: adds the second VIP to the running cluster as an operator would, running the same
+   * `lvskit bootstrap --apply` again with it and --placement spread; waits until its clone is
+   * promoted on a director other than lvs's, and returns that director.
+   */
+  async addSecondVip(timeoutMs = 300_000): Promise<string> {
+    const vip2 = this.vips[1];
+    if (this.layout !== 'two-vips' || vip2 === undefined) throw new Error(`the ${this.layout} layout has no second VIP to add`);
+    const first = await this.waitPromoted({ timeoutMs });
+    const r = await this.topo.exec(this.directors[0]!, [...this.bootstrapArgv, '--vip', vip2, '--placement', 'spread'], { timeoutMs: BOOTSTRAP_LIMIT_MS });
+    if (r.code !== 0) throw new Error(`lvskit bootstrap adding ${vip2} failed on ${this.directors[0]}: ${describeResult(r)}`);
+    return this.waitPromoted({ id: SECOND_LVS, not: first, timeoutMs });
   }
 
   /** crm_mon from the first of `from` (default: every director) that answers. */
@@ -359,17 +377,12 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
       log('no IPVS in this kernel: lvsd deleted, lvs ipvs_cleanup=none');
     }
     const hot = options.ipvs !== false && (await lvsdIsClone(topo, directors[0]!));
-    const cluster = new Directors(topo, layout, r.stdout + r.stderr, hot);
+    const cluster = new Directors(topo, layout, r.stdout + r.stderr, hot, argv);
     const p = await cluster.waitPromoted({ from: directors, timeoutMs });
     log(`lvs promoted on ${p}`);
     if (layout === 'two-vips') {
       if (!hot) throw new Error('two VIPs on different directors need lvsd on every director (bootstrap\'s hot-standby layout, lvsd-clone); this bootstrap colocates one lvsd with the promoted lvs');
-      const add = [...argv, '--vip', LAN.vip2, '--placement', 'spread'];
-      const r2 = await topo.exec(directors[0]!, add, { timeoutMs: BOOTSTRAP_LIMIT_MS });
-      if (r2.code !== 0) throw new Error(`lvskit bootstrap adding ${LAN.vip2} failed on ${directors[0]}: ${describeResult(r2)}`);
-      log(`lvskit bootstrap --apply with ${LAN.vip2} added done`);
-      const p2 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, not: p, timeoutMs });
-      log(`${SECOND_LVS} promoted on ${p2}`);
+      if (!options.secondVipLater) log(`${SECOND_LVS} promoted on ${await cluster.addSecondVip(timeoutMs)}`);
     }
     if (layout === 'dual-stack') {
       const p6 = await cluster.waitPromoted({ from: directors, id: SECOND_LVS, timeoutMs });
