@@ -133,7 +133,7 @@ export const lvsdAgent: AgentDefinition = {
   actions: [
     { name: 'start', timeout: 20 },
     { name: 'stop', timeout: 20 },
-    { name: 'monitor', timeout: 20, interval: 10 },
+    { name: 'monitor', timeout: 20, interval: 30 },
     { name: 'validate-all', timeout: 20 },
     { name: 'meta-data', timeout: 5 },
   ],

@@ -15,21 +15,26 @@ export interface Operation {
 // with that; these leave room for a node whose every program start is slow (see docs/bootstrap.md).
 export const LVS_ACTION_TIMEOUT_S = 60;
 export const MONITOR_TIMEOUT_S = 30;
+/** The unpromoted lvs and lvsd monitors, seconds. */
+export const UNPROMOTED_MONITOR_S = 30;
+export const CHECKER_MONITOR_S = 30;
 
 export const LVS_OPERATIONS: Operation[] = [
   { name: 'start', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
   { name: 'stop', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
   { name: 'promote', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
   { name: 'demote', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
-  // Different intervals per role: pacemaker requires it of a promotable clone.
+  // Different intervals per role: pacemaker requires it of a promotable clone. Events cover what
+  // must be fast (the VIP watcher: link loss; lvsd: the table), so only the promoted instance, which
+  // holds the VIP, is checked every 10 s; every monitor is a program start (docs/bootstrap.md).
   { name: 'monitor', interval: 10, timeout: MONITOR_TIMEOUT_S, role: 'promoted' },
-  { name: 'monitor', interval: 11, timeout: MONITOR_TIMEOUT_S, role: 'unpromoted' },
+  { name: 'monitor', interval: UNPROMOTED_MONITOR_S, timeout: MONITOR_TIMEOUT_S, role: 'unpromoted' },
 ];
 
 export const CHECKER_OPERATIONS: Operation[] = [
   { name: 'start', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
   { name: 'stop', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
-  { name: 'monitor', interval: 10, timeout: MONITOR_TIMEOUT_S },
+  { name: 'monitor', interval: CHECKER_MONITOR_S, timeout: MONITOR_TIMEOUT_S },
 ];
 
 /** A pacemaker duration ("60", "60s", "1min", "500ms", …) in milliseconds; undefined when unreadable. */

@@ -21,7 +21,7 @@ export const lvsAgent: AgentDefinition = {
     { name: 'promote', timeout: 20 },
     { name: 'demote', timeout: 20 },
     { name: 'monitor', timeout: 20, interval: 10, depth: 0, role: 'Promoted' },
-    { name: 'monitor', timeout: 20, interval: 11, depth: 0, role: 'Unpromoted' },
+    { name: 'monitor', timeout: 20, interval: 30, depth: 0, role: 'Unpromoted' },
     { name: 'notify', timeout: 5 },
     { name: 'validate-all', timeout: 20, depth: 0 },
     { name: 'meta-data', timeout: 5 },

@@ -45,8 +45,8 @@ const BUILD_COMMANDS = [
   'property set stonith-enabled=false',
   'property set no-quorum-policy=demote',
   'resource defaults update resource-stickiness=100',
-  'resource create lvsd ocf:heartbeat:lvsd configfile=/etc/ha.d/ldirectord.cf op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=10s timeout=30s clone interleave=true',
-  'resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 sync_interface=eth0 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=11s role=Unpromoted timeout=30s promotable',
+  'resource create lvsd ocf:heartbeat:lvsd configfile=/etc/ha.d/ldirectord.cf op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=30s timeout=30s clone interleave=true',
+  'resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 sync_interface=eth0 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=30s role=Unpromoted timeout=30s promotable',
   'constraint colocation add Promoted lvs-clone with lvsd-clone INFINITY',
   'constraint order start lvsd-clone then promote lvs-clone kind=Optional',
 ];
