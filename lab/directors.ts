@@ -189,7 +189,7 @@ export class Directors {
     /** lvsd runs on every director (bootstrap's hot-standby layout), not only beside the promoted lvs. */
     readonly hotStandby: boolean,
     /** The `lvskit bootstrap --apply` command line that built it. */
-    private readonly bootstrapArgv: readonly string[] = [],
+    private readonly bootstrapArgv: readonly string[],
   ) {}
 
   get vip(): string {

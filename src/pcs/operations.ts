@@ -15,9 +15,6 @@ export interface Operation {
 // with that; these leave room for a node whose every program start is slow (see docs/bootstrap.md).
 export const LVS_ACTION_TIMEOUT_S = 60;
 export const MONITOR_TIMEOUT_S = 30;
-/** The unpromoted lvs and lvsd monitors, seconds. */
-export const UNPROMOTED_MONITOR_S = 30;
-export const CHECKER_MONITOR_S = 30;
 
 export const LVS_OPERATIONS: Operation[] = [
   { name: 'start', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
@@ -28,13 +25,14 @@ export const LVS_OPERATIONS: Operation[] = [
   // must be fast (the VIP watcher: link loss; lvsd: the table), so only the promoted instance, which
   // holds the VIP, is checked every 10 s; every monitor is a program start (docs/bootstrap.md).
   { name: 'monitor', interval: 10, timeout: MONITOR_TIMEOUT_S, role: 'promoted' },
-  { name: 'monitor', interval: UNPROMOTED_MONITOR_S, timeout: MONITOR_TIMEOUT_S, role: 'unpromoted' },
+  { name: 'monitor', interval: 30, timeout: MONITOR_TIMEOUT_S, role: 'unpromoted' },
 ];
 
 export const CHECKER_OPERATIONS: Operation[] = [
   { name: 'start', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
   { name: 'stop', interval: 0, timeout: LVS_ACTION_TIMEOUT_S },
-  { name: 'monitor', interval: CHECKER_MONITOR_S, timeout: MONITOR_TIMEOUT_S },
+  // 30 s, as the unpromoted lvs: lvsd keeps its table by itself, a monitor only finds it dead.
+  { name: 'monitor', interval: 30, timeout: MONITOR_TIMEOUT_S },
 ];
 
 /** A pacemaker duration ("60", "60s", "1min", "500ms", …) in milliseconds; undefined when unreadable. */
