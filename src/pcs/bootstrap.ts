@@ -1,7 +1,7 @@
 // `lvskit bootstrap`: prints the plan (dry run, the default) or applies it, skipping every step the
 // cluster already shows done, so that a second run changes nothing. A CIB with the previous layout
 // is converted in one CIB transaction (migrate.ts).
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +40,8 @@ export interface System {
   /** A new directory only root can read, for the copies of the CIB a migration works on. */
   tempDir(): string;
   copyFile(from: string, to: string): void;
+  /** Removes a directory tempDir made, with what is in it. */
+  removeDir(path: string): void;
   /** Runs pcs with these arguments; `input` is its standard input. */
   runPcs(args: string[], input: string | undefined, timeoutMs: number): RunResult;
   password(): Promise<string>;
@@ -166,6 +168,14 @@ export function renderDryRun(o: BootstrapOptions, pcs: PcsInfo, steps: Step[]): 
       lines.push('', s.phase === 'cluster' ? '## the cluster' : '## the resources');
     }
     lines.push('', `# ${i + 1}. ${s.description}`);
+    if (isCreateVip(s)) {
+      let last = i;
+      while (steps[last + 1]?.resource === s.resource) last++;
+      lines.push(
+        `# --apply runs steps ${i + 1}-${last + 1} as one CIB transaction when ${s.resource} does not exist yet (pcs -f on a`,
+        '# saved copy, then pcs cluster cib-push diff-against): pacemaker never sees it without its constraints.',
+      );
+    }
     if (s.manual) lines.push(...manualLines(s, pcs));
     else lines.push(displayCommand(s.argv));
   });
@@ -267,24 +277,126 @@ async function applyCluster(o: BootstrapOptions, steps: Step[], a: Applier, sys:
   }
 }
 
-/** The resource steps one by one on the live CIB (a new cluster, or the current layout in part). */
-function applyResources(steps: Step[], a: Applier, sys: System, first: Cib): void {
+/** A CIB as steps see it: the live one, or a copy that `pcs -f` changes. */
+interface CibTarget {
+  read(): Cib;
+  argv(argv: string[]): string[];
+}
+
+/** Steps one by one, each judged on the CIB the step before it left. */
+function applySteps(steps: Step[], a: Applier, first: Cib, target: CibTarget): void {
+  let cib: Cib | undefined = first;
+  for (const s of steps) {
+    // Read again only after a change (a live read costs a second in the lab).
+    cib ??= target.read();
+    const v = s.check?.(cib) ?? { kind: 'todo' };
+    if (v.kind === 'done') a.already(v.what);
+    else if (v.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
+    else {
+      a.run(s, RESOURCE_STEP_TIMEOUT_MS, target.argv(v.argv ?? s.argv));
+      cib = undefined;
+    }
+  }
+}
+
+/** Changes a copy of the CIB with `pcs -f`, checks it, and pushes it as one diff: pacemaker sees one change. */
+class CibTransaction {
+  readonly dir: string;
+  readonly before: string;
+  readonly after: string;
+
+  constructor(
+    private readonly a: Applier,
+    private readonly sys: System,
+  ) {
+    this.dir = sys.tempDir();
+    this.before = join(this.dir, 'cib-before.xml');
+    this.after = join(this.dir, 'cib-after.xml');
+  }
+
+  /** Saves the CIB and returns it as saved: what the transaction changes. */
+  save(): Cib {
+    this.a.run({ phase: 'resources', id: 'save-cib', description: 'save the CIB', argv: [] }, RESOURCE_STEP_TIMEOUT_MS, ['pcs', 'cluster', 'cib', this.before]);
+    return this.sys.readCibFile(this.before);
+  }
+
+  /** The copy the steps change, as a target for applySteps. */
+  copy(): CibTarget {
+    this.sys.copyFile(this.before, this.after);
+    return { read: () => this.sys.readCibFile(this.after), argv: (argv) => onFile(argv, this.after) };
+  }
+
+  run(s: Step): void {
+    this.a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(s.argv, this.after));
+  }
+
+  result(): Cib {
+    return this.sys.readCibFile(this.after);
+  }
+
+  /** Pushes the copy, or nothing when it has problems. */
+  push(what: string, problems: string[]): void {
+    if (problems.length) {
+      throw new LvskitError(`${what} is not the layout wanted (${problems.join('; ')}); nothing was pushed, the cluster is unchanged (the copies are in ${this.dir})`);
+    }
+    this.a.run({ phase: 'resources', id: 'push-cib', description: 'push the changed copy of the CIB as one diff', argv: [] }, RESOURCE_STEP_TIMEOUT_MS, ['pcs', 'cluster', 'cib-push', this.after, `diff-against=${this.before}`]);
+  }
+}
+
+/** What of these steps a CIB does not show done. */
+function notDone(steps: Step[], cib: Cib): string[] {
+  return steps.flatMap((s) => {
+    const v = s.check?.(cib);
+    return v && v.kind !== 'done' ? [`${s.id}: ${v.kind === 'conflict' ? v.why : 'not done'}`] : [];
+  });
+}
+
+/**
+ * A VIP's clone that does not exist yet, created with its timeouts and constraints in one CIB
+ * transaction: created alone, pacemaker would place and promote it before its placement exists
+ * (beside the other VIP under --placement spread, then move it).
+ */
+function createVip(group: Step[], a: Applier, sys: System, io: Io): void {
+  const create = group[0]!;
+  const tx = new CibTransaction(a, sys);
+  io.out(`${create.resource} does not exist: creating it with its constraints in one CIB transaction, on a copy in ${tx.dir}\n`);
+  // Judged again on the saved copy: that is what the transaction changes.
+  const orig = tx.save();
+  for (const s of group) {
+    const v = s.check?.(orig);
+    if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
+  }
+  if (create.check?.(orig).kind === 'done') throw new LvskitError(`the CIB changed while bootstrap read it (${create.resource} appeared); run bootstrap again`);
+  applySteps(group, a, orig, tx.copy());
+  tx.push(`the copy of the CIB with ${create.resource}`, notDone(group, tx.result()));
+  // Kept when anything failed (the error names them); nothing to roll back to after a creation.
+  sys.removeDir(tx.dir);
+}
+
+/** The resource steps on the live CIB (a new cluster, or the current layout in part); a new VIP in one transaction. */
+function applyResources(steps: Step[], a: Applier, sys: System, io: Io, first: Cib): void {
   // Conflicts first: nothing in the resource phase runs when one step cannot be done.
   for (const s of steps) {
     const v = s.check?.(first);
     if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
   }
+  const live: CibTarget = { read: () => sys.readCib(), argv: (argv) => argv };
   let cib: Cib | undefined = first;
-  for (const s of steps) {
-    // The CIB is read again after every step that changed it (a read costs a second in the lab).
+  for (let i = 0; i < steps.length; ) {
+    const s = steps[i]!;
+    // A VIP's steps follow its create step (plan.ts); the group is every one about its resource.
+    let end = i + 1;
+    if (isCreateVip(s)) while (steps[end]?.resource === s.resource) end++;
     cib ??= sys.readCib();
-    const v = s.check?.(cib) ?? { kind: 'todo' };
-    if (v.kind === 'done') a.already(v.what);
-    else if (v.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
-    else {
-      a.run(s, RESOURCE_STEP_TIMEOUT_MS, v.argv);
+    if (isCreateVip(s) && s.check?.(cib).kind === 'todo') {
+      createVip(steps.slice(i, end), a, sys, io);
       cib = undefined;
+    } else {
+      const ran = a.ran;
+      applySteps(steps.slice(i, end), a, cib, live);
+      if (a.ran !== ran) cib = undefined;
     }
+    i = end;
   }
 }
 
@@ -293,13 +405,10 @@ function applyResources(steps: Step[], a: Applier, sys: System, first: Cib): voi
  * on a copy of the CIB, the copy is checked, and only then pushed as one diff against the original.
  */
 function migrate(o: BootstrapOptions, dialect: Dialect, steps: Step[], a: Applier, sys: System, io: Io): void {
-  const dir = sys.tempDir();
-  const before = join(dir, 'cib-before.xml');
-  const after = join(dir, 'cib-after.xml');
-  io.out(`the CIB has the previous layout (${CHECKER_ID} beside the promoted lvs only): converting it in one CIB transaction, on a copy in ${dir}\n`);
-  a.run({ phase: 'resources', id: 'save-cib', description: 'save the CIB', argv: [] }, RESOURCE_STEP_TIMEOUT_MS, ['pcs', 'cluster', 'cib', before]);
+  const tx = new CibTransaction(a, sys);
+  io.out(`the CIB has the previous layout (${CHECKER_ID} beside the promoted lvs only): converting it in one CIB transaction, on a copy in ${tx.dir}\n`);
   // Judged again on the saved copy: that is what the transaction changes.
-  const orig = sys.readCibFile(before);
+  const orig = tx.save();
   const layout: Layout = layoutOf(orig, o, dialect);
   if (layout.kind !== 'previous') throw new LvskitError(`the CIB changed while bootstrap read it (${layout.kind === 'foreign' ? layout.why : 'no longer the previous layout'}); run bootstrap again`);
   const conversion = conversionSteps(layout, dialect);
@@ -312,26 +421,18 @@ function migrate(o: BootstrapOptions, dialect: Dialect, steps: Step[], a: Applie
     const v = s.check?.(orig);
     if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
   }
-  sys.copyFile(before, after);
-  for (const s of conversion) a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(s.argv, after));
+  tx.copy();
+  for (const s of conversion) tx.run(s);
   for (const s of rest) {
     const v = s.check?.(orig) ?? { kind: 'todo' };
     if (v.kind === 'done') a.already(v.what);
-    else a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(v.kind === 'todo' && v.argv ? v.argv : s.argv, after));
+    else a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(v.kind === 'todo' && v.argv ? v.argv : s.argv, tx.after));
   }
-  const result = sys.readCibFile(after);
-  const problems: string[] = [];
+  const result = tx.result();
   const resultLayout = layoutOf(result, o, dialect);
-  if (resultLayout.kind !== 'current') problems.push(resultLayout.kind === 'foreign' ? resultLayout.why : 'the previous layout is still there');
-  for (const s of steps) {
-    const v = s.check?.(result);
-    if (v && v.kind !== 'done') problems.push(`${s.id}: ${v.kind === 'conflict' ? v.why : 'not done'}`);
-  }
-  if (problems.length) {
-    throw new LvskitError(`the converted copy of the CIB is not the layout wanted (${problems.join('; ')}); nothing was pushed, the cluster is unchanged (the copies are in ${dir})`);
-  }
-  a.run({ phase: 'resources', id: 'push-cib', description: 'push the converted CIB as one diff', argv: [] }, RESOURCE_STEP_TIMEOUT_MS, ['pcs', 'cluster', 'cib-push', after, `diff-against=${before}`]);
-  io.out(`the CIB as it was before: ${before}\n`);
+  const problems = resultLayout.kind === 'current' ? [] : [resultLayout.kind === 'foreign' ? resultLayout.why : 'the previous layout is still there'];
+  tx.push('the converted copy of the CIB', [...problems, ...notDone(steps, result)]);
+  io.out(`the CIB as it was before: ${tx.before}\n`);
   io.out(
     `note: ${CHECKER_ID} on the promoted director is still the process the previous layout started; if an earlier lvskit\n` +
       'note: started it, it does not follow the VIP: replace it by a failover in a quiet hour (pcs node standby NODE,\n' +
@@ -351,7 +452,7 @@ async function apply(o: BootstrapOptions, pcs: PcsInfo, steps: Step[], io: Io, s
   const layout = layoutOf(cib, o, pcs.dialect);
   if (layout.kind === 'foreign') throw new LvskitError(layout.why);
   if (layout.kind === 'previous') migrate(o, pcs.dialect, resources, a, sys, io);
-  else applyResources(resources, a, sys, cib);
+  else applyResources(resources, a, sys, io, cib);
 
   const left = a.left ? `, ${a.left} left to you (not done: above)` : '';
   io.out(`bootstrap complete: ${a.ran} step${a.ran === 1 ? '' : 's'} run, ${a.skipped} already done${left}\n`);
@@ -381,6 +482,7 @@ export function liveSystem(env: NodeJS.ProcessEnv = process.env): System {
     readCibFile: (path) => Cib.parse(readFileSync(path, 'utf8')),
     tempDir: () => mkdtempSync(join(tmpdir(), 'lvskit-bootstrap-')),
     copyFile: (from, to) => copyFileSync(from, to),
+    removeDir: (path) => rmSync(path, { recursive: true, force: true }),
     runPcs(args, input, timeoutMs) {
       const pcs = which('pcs');
       if (!pcs) throw new LvskitError('pcs is not installed (or not on PATH)');

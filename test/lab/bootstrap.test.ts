@@ -33,7 +33,8 @@ const BOOTSTRAP_MS = 600_000;
 const PCS_MS = 300_000;
 
 /** The hot-standby layout in a CIB that pcs 0.11 wrote on pacemaker 2.1 (roles Promoted/Started). */
-function newLayout(configfile: string): [string, string][] {
+/** `unpromoted`: the unpromoted monitor's interval (bootstrap keeps an existing one: 11s in the previous layout). */
+function newLayout(configfile: string, unpromoted = '30s'): [string, string][] {
   return [
     ['the promotable clone lvs-clone', "//resources/clone[@id='lvs-clone']/meta_attributes/nvpair[@name='promotable' and @value='true']"],
     ['lvs is ocf:heartbeat:lvs in lvs-clone', "//clone[@id='lvs-clone']/primitive[@id='lvs' and @class='ocf' and @provider='heartbeat' and @type='lvs']"],
@@ -42,11 +43,12 @@ function newLayout(configfile: string): [string, string][] {
     ['lvs start timeout', "//primitive[@id='lvs']/operations/op[@name='start' and @timeout='60s']"],
     ['lvs promote timeout', "//primitive[@id='lvs']/operations/op[@name='promote' and @timeout='60s']"],
     ['the promoted monitor', "//primitive[@id='lvs']/operations/op[@name='monitor' and @interval='10s' and @role='Promoted' and @timeout='30s']"],
-    ['the unpromoted monitor', "//primitive[@id='lvs']/operations/op[@name='monitor' and @interval='11s' and @role='Unpromoted' and @timeout='30s']"],
+    ['the unpromoted monitor', `//primitive[@id='lvs']/operations/op[@name='monitor' and @interval='${unpromoted}' and @role='Unpromoted' and @timeout='30s']`],
     ['the checker clone lvsd-clone', "//resources/clone[@id='lvsd-clone']/meta_attributes/nvpair[@name='interleave' and @value='true']"],
     ['lvsd is ocf:heartbeat:lvsd in lvsd-clone', "//clone[@id='lvsd-clone']/primitive[@id='lvsd' and @class='ocf' and @provider='heartbeat' and @type='lvsd']"],
     ['lvsd configfile', `//primitive[@id='lvsd']/instance_attributes/nvpair[@name='configfile' and @value='${configfile}']`],
-    ['lvsd monitor', "//primitive[@id='lvsd']/operations/op[@name='monitor' and @interval='10s' and @timeout='30s']"],
+    // 30s: bootstrap's, and the meta-data's that pcs copies when the previous layout gave none.
+    ['lvsd monitor', "//primitive[@id='lvsd']/operations/op[@name='monitor' and @interval='30s' and @timeout='30s']"],
     ['the colocation', "//constraints/rsc_colocation[@rsc='lvs-clone' and @rsc-role='Promoted' and @with-rsc='lvsd-clone' and @score='INFINITY']"],
     ['the order', "//constraints/rsc_order[@first='lvsd-clone' and @first-action='start' and @then='lvs-clone' and @then-action='promote' and @kind='Optional']"],
     ['stonith off', "//crm_config/cluster_property_set/nvpair[@name='stonith-enabled' and @value='false']"],
@@ -174,17 +176,20 @@ describe('lvskit bootstrap --apply: a new cluster gets the hot-standby layout', 
     assert.equal(r.code, 0, describeResult(r));
     assert.match(r.stdout, /^already done: cluster lvs runs on d1, d2 \(auth, setup, start, enable skipped\)$/m);
     assert.match(r.stdout, /^already done: corosync token 1000 ms \(consensus 1200 ms by default\) in \/etc\/corosync\/corosync\.conf$/m, 'the lab writes token: 1000');
-    assert.doesNotMatch(r.stdout, /running: pcs (host|cluster) /, 'no cluster command on a running cluster');
+    assert.doesNotMatch(r.stdout, /running: pcs (host|cluster (?!cib |cib-push ))/, 'no cluster command on a running cluster (saving and pushing the CIB are not)');
     assert.match(r.stderr, /WARNING: --no-stonith turns fencing off/);
-    const ran = [...r.stdout.matchAll(/^running: (.*)$/gm)].map((m) => m[1]);
+    const ran = [...r.stdout.matchAll(/^running: (.*)$/gm)].map((m) => m[1]!.replace(/\/tmp\/lvskit-bootstrap-\w+\//g, 'DIR/'));
     assert.deepEqual(ran, [
       'pcs property set stonith-enabled=false',
       'pcs property set no-quorum-policy=demote',
       'pcs resource defaults update resource-stickiness=100',
       'pcs resource create lvsd ocf:heartbeat:lvsd configfile=/etc/ha.d/ldirectord.cf op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=30s timeout=30s clone interleave=true',
-      'pcs resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=30s role=Unpromoted timeout=30s promotable',
-      'pcs constraint colocation add Promoted lvs-clone with lvsd-clone INFINITY',
-      'pcs constraint order start lvsd-clone then promote lvs-clone kind=Optional',
+      // lvs with its constraints in one CIB transaction: saved, changed with pcs -f, pushed as one diff.
+      'pcs cluster cib DIR/cib-before.xml',
+      'pcs -f DIR/cib-after.xml resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=30s role=Unpromoted timeout=30s promotable',
+      'pcs -f DIR/cib-after.xml constraint colocation add Promoted lvs-clone with lvsd-clone INFINITY',
+      'pcs -f DIR/cib-after.xml constraint order start lvsd-clone then promote lvs-clone kind=Optional',
+      'pcs cluster cib-push DIR/cib-after.xml diff-against=DIR/cib-before.xml',
     ]);
     const cib = await readCib(t(), 'd1');
     assert.deepEqual(missingFromCib(cib, newLayout('/etc/ha.d/ldirectord.cf')), [], 'every element bootstrap creates is in the CIB');
@@ -333,7 +338,7 @@ describe('lvskit bootstrap --apply: the previous layout converted in place under
 
     const cib = await readCib(t(), 'd1');
     captureCib('cib-migrated-pcs-0.11.5.xml', cib);
-    assert.deepEqual(missingFromCib(cib, newLayout(SEEDS_CONFIG)), [], 'the hot-standby layout');
+    assert.deepEqual(missingFromCib(cib, newLayout(SEEDS_CONFIG, '11s')), [], 'the hot-standby layout');
     assert.deepEqual(missingFromCib(cib, PREVIOUS_LEFT.map((x) => [x, `not(${x})`])), [], 'nothing of the previous layout');
     assert.deepEqual(opRecords(cib).filter((o) => !['0', '7', '8'].includes(o.rc)), [], 'no failed operation in the history');
   });

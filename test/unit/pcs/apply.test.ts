@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { LvskitError, UsageError } from '../../../src/errors';
 import { Cib } from '../../../src/pcs/cib';
 import type { RawOptions } from '../../../src/pcs/options';
-import { bootstrapIn, cibFixture, FakeSystem, fixture, type PcsCall, withProperty } from './helpers';
+import { bootstrapIn, evolvingSystem, FakeSystem, fixture, type PcsCall, withProperty } from './helpers';
 
 const APPLY: RawOptions = { nodes: 'd1,d2', vip: '198.51.100.100', vipPrefix: '24', syncInterface: 'eth0', stonith: false, apply: true };
 const RUNNING = { corosync: { name: 'lvs', nodes: ['d1', 'd2'], token: 1000 }, members: ['d1', 'd2'] };
@@ -28,17 +28,8 @@ function buildStates(): string[] {
   return states;
 }
 
-/** A fake whose CIB moves on one state per pcs call, as the real one would. */
 function evolving(states: string[], facts = RUNNING, opts: ConstructorParameters<typeof FakeSystem>[2] = {}): FakeSystem {
-  let n = 0;
-  return new FakeSystem(Cib.parse(states[0]!), facts, {
-    ...opts,
-    onPcs: (c, sys) => {
-      const r = opts.onPcs?.(c, sys);
-      if (c.args[0] === 'property' || c.args[0] === 'resource' || c.args[0] === 'constraint') sys.cib = Cib.parse(states[Math.min(++n, states.length - 1)]!);
-      return r;
-    },
-  });
+  return evolvingSystem(states, facts, opts);
 }
 
 const BUILD_COMMANDS = [
@@ -46,9 +37,12 @@ const BUILD_COMMANDS = [
   'property set no-quorum-policy=demote',
   'resource defaults update resource-stickiness=100',
   'resource create lvsd ocf:heartbeat:lvsd configfile=/etc/ha.d/ldirectord.cf op start interval=0s timeout=60s op stop interval=0s timeout=60s op monitor interval=30s timeout=30s clone interleave=true',
-  'resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 sync_interface=eth0 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=30s role=Unpromoted timeout=30s promotable',
-  'constraint colocation add Promoted lvs-clone with lvsd-clone INFINITY',
-  'constraint order start lvsd-clone then promote lvs-clone kind=Optional',
+  // lvs with its constraints in one transaction: pacemaker never sees it unplaced.
+  'cluster cib /tmp/lvskit-bootstrap-test/cib-before.xml',
+  '-f /tmp/lvskit-bootstrap-test/cib-after.xml resource create lvs ocf:heartbeat:lvs nic=eth0 vip=198.51.100.100 vip_prefix=24 sync_interface=eth0 op start interval=0s timeout=60s op stop interval=0s timeout=60s op promote interval=0s timeout=60s op demote interval=0s timeout=60s op monitor interval=10s role=Promoted timeout=30s op monitor interval=30s role=Unpromoted timeout=30s promotable',
+  '-f /tmp/lvskit-bootstrap-test/cib-after.xml constraint colocation add Promoted lvs-clone with lvsd-clone INFINITY',
+  '-f /tmp/lvskit-bootstrap-test/cib-after.xml constraint order start lvsd-clone then promote lvs-clone kind=Optional',
+  'cluster cib-push /tmp/lvskit-bootstrap-test/cib-after.xml diff-against=/tmp/lvskit-bootstrap-test/cib-before.xml',
 ];
 
 describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
@@ -59,12 +53,13 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.equal(sys.passwordAsked, 0);
     assert.deepEqual(sys.calls.map((c) => c.args.join(' ')), BUILD_COMMANDS);
     assert.ok(sys.calls.every((c) => c.input === undefined), 'only auth gets standard input');
-    assert.equal(sys.cibReads, 1 + 6, 'one read for the layout, conflicts and the first step, then one after each change but the last');
+    assert.equal(sys.cibReads, 1 + 4, 'one read for the layout, conflicts and the first step, then one after each live change');
+    assert.match(r.out, /^lvs does not exist: creating it with its constraints in one CIB transaction, on a copy in \/tmp\/lvskit-bootstrap-test$/m);
     assert.match(r.out, /^already done: cluster lvs runs on d1, d2 \(auth, setup, start, enable skipped\)$/m);
     assert.match(r.out, /^already done: corosync token 1000 ms \(consensus 1200 ms by default\) in \/etc\/corosync\/corosync\.conf$/m);
     assert.match(r.out, /^already done: lvsd-clone has interleave=true$/m, 'created with it, so not set again');
     assert.match(r.out, /^already done: lvs has operation timeouts of at least start 60 s, stop 60 s, promote 60 s/m);
-    assert.match(r.out, /^bootstrap complete: 7 steps run, 8 already done$/m);
+    assert.match(r.out, /^bootstrap complete: 9 steps run, 8 already done$/m);
   });
 
   it('on the CIB pcs built: runs nothing and says what it found', async () => {
@@ -109,7 +104,7 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
     assert.deepEqual(auth, { args: ['host', 'auth', 'd1', 'd2', '-u', 'hacluster'], input: `${SECRET}\n` });
     assert.deepEqual([setup?.args, start?.args, enable?.args], [['cluster', 'setup', 'lvs', 'd1', 'd2', 'totem', 'token=1000'], ['cluster', 'start', '--all'], ['cluster', 'enable', '--all']]);
     for (const c of sys.calls) assert.ok(!c.args.some((a) => a.includes('pa$$')), `no password in argv: ${c.args.join(' ')}`);
-    assert.equal(sys.calls.length, 4 + 7);
+    assert.equal(sys.calls.length, 4 + 9);
     assert.ok(!r.out.includes('pa$$') && !r.err.includes('pa$$'), `the password is not in the output:\n${r.out}\n${r.err}`);
     assert.match(r.out, /^ {2}d1: Authorized \*+$/m, 'the prompt is dropped, the rest of pcs output shown');
     assert.match(r.out, /^running: pcs host auth d1 d2 -u hacluster$/m);
@@ -143,19 +138,20 @@ describe('pcs/bootstrap --apply: what runs and what is skipped', () => {
 
   it('stops at the first pcs failure, naming the step and the command', async () => {
     const sys = evolving(buildStates(), RUNNING, {
-      onPcs: (c) => (c.args[1] === 'create' && c.args[2] === 'lvs' ? { code: 1, stderr: "Error: Agent 'ocf:heartbeat:lvs' is not installed\n" } : undefined),
+      onPcs: (c) => (c.args.join(' ').includes(' resource create lvs ') ? { code: 1, stderr: "Error: Agent 'ocf:heartbeat:lvs' is not installed\n" } : undefined),
     });
     const r = await bootstrapIn(APPLY, sys);
-    assert.match(r.error?.message ?? '', /^step 'lvs' \(create lvs as the promotable clone lvs-clone: .*\) failed: pcs resource create lvs .* promotable: exit 1$/);
+    assert.match(r.error?.message ?? '', /^step 'lvs' \(create lvs as the promotable clone lvs-clone: .*\) failed: pcs -f \S+\/cib-after\.xml resource create lvs .* promotable: exit 1$/);
     assert.match(r.err, /^ {2}Error: Agent 'ocf:heartbeat:lvs' is not installed$/m);
-    assert.equal(sys.calls.length, 5, 'nothing after the failed step');
+    assert.deepEqual(sys.calls.slice(4).map((c) => c.args.slice(0, 2).join(' ')), ['cluster cib', '-f /tmp/lvskit-bootstrap-test/cib-after.xml'], 'nothing after the failed step: the copy is never pushed');
+    assert.deepEqual(sys.removed, [], 'the copies are kept');
   });
 
   it('uses the installed pcs dialect, and refuses a --pcs-version of another dialect', async () => {
-    const sys = new FakeSystem(cibFixture('cib-fresh-pacemaker-2.1.5.xml'), RUNNING, { version: '0.10.8' });
+    const sys = evolving(buildStates(), RUNNING, { version: '0.10.8' });
     const r = await bootstrapIn(APPLY, sys);
     assert.equal(r.error, undefined);
-    assert.ok(sys.calls.some((c) => c.args.join(' ') === 'constraint colocation add Master lvs-clone with lvsd-clone INFINITY'));
+    assert.ok(sys.calls.some((c) => c.args.join(' ').endsWith('cib-after.xml constraint colocation add Master lvs-clone with lvsd-clone INFINITY')));
     const wrong = await bootstrapIn({ ...APPLY, pcsVersion: '0.11' }, new FakeSystem(undefined, RUNNING, { version: '0.10.8' }));
     assert.ok(wrong.error instanceof UsageError);
     assert.match(wrong.error.message, /--pcs-version 0\.11 \(dialect 0\.11\) does not match the installed pcs 0\.10\.8 \(dialect 0\.10\)/);

@@ -93,6 +93,8 @@ export class FakeSystem implements System {
   cibReads = 0;
   /** Files by path: what `pcs cluster cib FILE` saved (the CIB), copies, and what a test puts there. */
   files = new Map<string, string>();
+  /** Directories removeDir removed. */
+  removed: string[] = [];
   safety: FakeProbes;
   constructor(
     public cib: Cib | undefined,
@@ -136,13 +138,15 @@ export class FakeSystem implements System {
     if (text === undefined) throw new Error(`no file ${from} in this fake`);
     this.files.set(to, text);
   }
+  removeDir(path: string) {
+    this.removed.push(path);
+    for (const f of [...this.files.keys()]) if (f.startsWith(`${path}/`)) this.files.delete(f);
+  }
   runPcs(args: string[], input: string | undefined): RunResult {
     const call = { args, input };
     this.calls.push(call);
-    if (args[0] === 'cluster' && args[1] === 'cib' && args[2] !== undefined) {
-      if (this.opts.cibText === undefined) throw new Error('pcs cluster cib FILE but no cibText in this fake');
-      this.files.set(args[2], this.opts.cibText);
-    }
+    // Without cibText, onPcs saves the CIB (or readCibFile finds no file).
+    if (args[0] === 'cluster' && args[1] === 'cib' && args[2] !== undefined && this.opts.cibText !== undefined) this.files.set(args[2], this.opts.cibText);
     return { code: 0, stdout: '', stderr: '', ...(this.opts.onPcs?.(call, this) ?? {}) };
   }
   async password() {
@@ -151,6 +155,30 @@ export class FakeSystem implements System {
     return this.opts.password;
   }
   async sleep() {}
+}
+
+/**
+ * A fake whose CIB moves on one state per changing pcs call, as the real one would: on the live CIB,
+ * or with `pcs -f FILE` on the file, which `pcs cluster cib-push FILE` makes the live CIB.
+ */
+export function evolvingSystem(states: string[], facts: ClusterFacts, opts: ConstructorParameters<typeof FakeSystem>[2] = {}): FakeSystem {
+  let n = 0;
+  return new FakeSystem(Cib.parse(states[0]!), facts, {
+    ...opts,
+    onPcs: (c, sys) => {
+      const r = opts.onPcs?.(c, sys);
+      const file = c.args[0] === '-f' ? c.args[1] : undefined;
+      const [cmd, sub, arg] = file ? c.args.slice(2) : c.args;
+      if (cmd === 'cluster' && sub === 'cib' && arg) sys.files.set(arg, states[n]!);
+      if (cmd === 'cluster' && sub === 'cib-push' && arg) sys.cib = Cib.parse(sys.files.get(arg)!);
+      if (cmd === 'property' || cmd === 'resource' || cmd === 'constraint') {
+        n = Math.min(n + 1, states.length - 1);
+        if (file) sys.files.set(file, states[n]!);
+        else sys.cib = Cib.parse(states[n]!);
+      }
+      return r;
+    },
+  });
 }
 
 /** A System for dry runs with --pcs-version: anything it is asked is a bug. */

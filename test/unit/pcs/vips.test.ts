@@ -11,7 +11,7 @@ import type { Dialect } from '../../../src/pcs/dialect';
 import { parseOptions, type RawOptions } from '../../../src/pcs/options';
 import { buildPlan, resourceSteps, type Verdict } from '../../../src/pcs/plan';
 import { PROMOTION_SCORE, SPREAD_SCORE } from '../../../src/pcs/vips';
-import { bootstrapIn, FakeSystem, fixture, withProperty } from './helpers';
+import { bootstrapIn, evolvingSystem, FakeSystem, fixture, withProperty } from './helpers';
 
 const OK: RawOptions = { nodes: 'd1,d2', vip: '198.51.100.100' };
 // With the no-quorum-policy bootstrap sets since these were written (as pcs property set writes it).
@@ -195,25 +195,29 @@ function flatten(el: XmlElement | undefined, into: string[] = []): string[] {
 describe('pcs/vips: adding a VIP to a running cluster', () => {
   const RUNNING = { corosync: { name: 'lvs', nodes: ['d1', 'd2'], token: 1000 }, members: ['d1', 'd2'] };
 
-  it('--apply runs only the new clone\'s commands', async () => {
+  it('--apply runs only the new clone\'s commands, on a copy of the CIB pushed as one change', async () => {
     // The CIB after each command, cut back from the one pcs 0.11.5 wrote: the clone, then its constraints.
     const constraints = [...TWO.matchAll(/<rsc_(?:colocation|order) [^>]*lvs2-clone[^>]*\/>/g)].map((m) => m[0]);
     assert.equal(constraints.length, 3);
     const states = [0, 1, 2, 3].map((n) => constraints.slice(n).reduce((xml, c) => xml.replace(c, ''), TWO));
-    let n = 0;
-    const sys = new FakeSystem(Cib.parse(ONE), RUNNING, { onPcs: (_c, s) => void (s.cib = Cib.parse(states[n++]!)) });
+    const sys = evolvingSystem([ONE, ...states], RUNNING);
     const r = await bootstrapIn({ ...TWO_OPTS, apply: true }, sys);
     assert.equal(r.error, undefined, r.error?.message);
+    const f = '-f /tmp/lvskit-bootstrap-test/cib-after.xml';
     assert.deepEqual(
       sys.calls.map((c) => c.args.join(' ').replace(/ op .*promotable$/, ' op … promotable')),
       [
-        'resource create lvs2 ocf:heartbeat:lvs nic=eth0 vip=198.51.100.101 vip_prefix=24 op … promotable',
-        'constraint colocation add Promoted lvs2-clone with lvsd-clone INFINITY',
-        'constraint order start lvsd-clone then promote lvs2-clone kind=Optional',
-        'constraint colocation add Promoted lvs2-clone with Promoted lvs-clone INFINITY',
+        'cluster cib /tmp/lvskit-bootstrap-test/cib-before.xml',
+        `${f} resource create lvs2 ocf:heartbeat:lvs nic=eth0 vip=198.51.100.101 vip_prefix=24 op … promotable`,
+        `${f} constraint colocation add Promoted lvs2-clone with lvsd-clone INFINITY`,
+        `${f} constraint order start lvsd-clone then promote lvs2-clone kind=Optional`,
+        `${f} constraint colocation add Promoted lvs2-clone with Promoted lvs-clone INFINITY`,
+        'cluster cib-push /tmp/lvskit-bootstrap-test/cib-after.xml diff-against=/tmp/lvskit-bootstrap-test/cib-before.xml',
       ],
     );
-    assert.match(r.out, /^bootstrap complete: 4 steps run, 16 already done$/m);
+    assert.equal(sys.cib?.configuration && flatten(sys.cib.configuration).join('\n'), flatten(Cib.parse(TWO).configuration).join('\n'), 'the push left the CIB pcs built');
+    assert.match(r.out, /^bootstrap complete: 6 steps run, 16 already done$/m);
+    assert.deepEqual(sys.removed, ['/tmp/lvskit-bootstrap-test'], 'the copies are removed after the push');
     const again = new FakeSystem(Cib.parse(TWO), RUNNING);
     assert.equal((await bootstrapIn({ ...TWO_OPTS, apply: true }, again)).error, undefined);
     assert.deepEqual(again.calls, [], 'a second run changes nothing');
