@@ -30,6 +30,13 @@ function shutdown(why: string): never {
   process.exit(0);
 }
 
+// Every poll is a readdir over hostfs (inotify does not see the host's writes): 10 ms while jobs
+// come, 50 ms after a quiet second, so that an idle lab leaves the guest's one CPU to the cluster.
+const BUSY_POLL_MS = 10;
+const IDLE_POLL_MS = 50;
+const QUIET_MS = 1000;
+let lastJob = 0;
+
 function poll(): void {
   let names: string[];
   try {
@@ -47,6 +54,7 @@ function poll(): void {
       continue; // half-visible; the next poll takes it
     }
     if (job.shutdown) shutdown('asked by the host');
+    lastJob = Date.now();
     void runSpec(job).then((result) => writeAtomically(join(done, `${job.id}.json`), JSON.stringify(result)));
   }
 }
@@ -69,6 +77,16 @@ function heartbeat(): void {
   }
 }
 
-setInterval(poll, 10);
+function schedule(): void {
+  setTimeout(
+    () => {
+      poll();
+      schedule();
+    },
+    Date.now() - lastJob < QUIET_MS ? BUSY_POLL_MS : IDLE_POLL_MS,
+  );
+}
+
+schedule();
 setInterval(heartbeat, 2000);
 writeAtomically(join(ctl, 'ready'), `${process.pid}\n`);
