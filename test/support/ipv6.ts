@@ -41,7 +41,8 @@ export async function ndiscAnswers(topo: Topology, from: string, target = VIP6):
   const r = await topo.exec(from, ['ndisc6', '-m', '-n', '-r', '2', '-w', '1000', target, 'eth0']);
   // 0: answered; 2: nobody answered. Anything else is a broken probe, not an answer.
   assert.ok(r.code === 0 || r.code === 2, `ndisc6 on ${from}: ${describeResult(r)}`);
-  return [...r.stdout.matchAll(/link-layer address:\s*([0-9A-Fa-f:]{17})/g)].map((m) => m[1]!.toLowerCase());
+  // Distinct: under load the first answer can come after ndisc6 sent its second solicitation (-m prints both).
+  return [...new Set([...r.stdout.matchAll(/link-layer address:\s*([0-9A-Fa-f:]{17})/g)].map((m) => m[1]!.toLowerCase()))];
 }
 
 /** The client's neighbour cache entry for an address: its MAC and state, or undefined. */
