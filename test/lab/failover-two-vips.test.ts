@@ -20,7 +20,7 @@ describe('two VIPs promoted on different directors, each a real server for the o
   /** The director of each VIP. */
   const holder = new Map<string, string>();
 
-  it('1. bootstrap --apply adds the second VIP to the running cluster: promoted on the other director; the first VIP keeps its director, pacemaker starts or stops nothing of lvs or lvsd, its client is not interrupted', async function () {
+  it('1. bootstrap --apply adds the second VIP to the running cluster: promoted once, on the other director; the first VIP keeps its director, pacemaker starts or stops nothing of lvs or lvsd, its client is not interrupted', async function () {
     this.timeout(2_000_000); // bootstrap's 1200 s limit and two waits for a promotion
     const first = c().vips[0]!;
     const before = await c().promoted();
@@ -36,6 +36,11 @@ describe('two VIPs promoted on different directors, each a real server for the o
       const lines = (await pacemakerLog(topo(), d, t0)).map((l) => l.text).filter((t) => acted.test(t));
       assert.deepEqual(lines, [], `no start, stop, promote or demote of lvs or lvsd on ${d} while the VIP was added`);
     }
+    // Created with its placement in one CIB change: promoted once, where it stays (never beside lvs first).
+    const moved = new RegExp(`Requesting local execution of (promote|demote|stop) operation for ${SECOND_LVS}(?::\\d+)? on `);
+    const logs = await Promise.all(c().directors.map((d) => pacemakerLog(topo(), d, t0)));
+    const moves = logs.flat().map((l) => l.text).filter((t) => moved.test(t));
+    assert.deepEqual(moves.map((t) => moved.exec(t)![1]), ['promote'], `${SECOND_LVS} promoted once and never demoted or stopped: ${moves.join(' | ')}`);
     // An interruption of the first VIP (its lvs demoted and promoted again) is seconds of failed
     // requests in UML; the guest's one CPU, busy with pcs, may starve the odd request past its limit.
     const samples = await f.load(first).samples();
