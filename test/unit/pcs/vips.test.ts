@@ -223,6 +223,13 @@ describe('pcs/vips: adding a VIP to a running cluster', () => {
     assert.deepEqual(again.calls, [], 'a second run changes nothing');
   });
 
+  it('stops without a push when the saved CIB already has the new clone (created by someone else meanwhile)', async () => {
+    const sys = new FakeSystem(Cib.parse(ONE), RUNNING, { cibText: TWO });
+    const r = await bootstrapIn({ ...TWO_OPTS, apply: true }, sys);
+    assert.match(r.error?.message ?? '', /^the CIB changed while bootstrap read it \(lvs2 appeared\); run bootstrap again$/);
+    assert.deepEqual(sys.calls.map((c) => c.args.slice(0, 2).join(' ')), ['cluster cib'], 'only the CIB was saved');
+  });
+
   it('in the CIB: everything that was there stays as it was; what is new is the new clone and constraints naming it', () => {
     const before = flatten(Cib.parse(ONE).configuration);
     const after = flatten(Cib.parse(TWO).configuration);
