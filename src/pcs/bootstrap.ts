@@ -13,7 +13,7 @@ import { type DetectedPcs, type Dialect, detectPcs, dialectOf } from './dialect'
 import { conversionSteps, GUIDE, type Layout, layoutOf, onFile, typicalPreviousLayout } from './migrate';
 import { type BootstrapOptions, parseOptions, type RawOptions } from './options';
 import { PASSWORD_ENV, checkPassword, promptHidden, takePasswordFromEnv } from './password';
-import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, HACLUSTER, isCreateVip, LVS_ID, type Step, timeoutsOf } from './plan';
+import { buildPlan, CHECKER_CLONE_ID, CHECKER_ID, groupEnd, HACLUSTER, isCreateVip, LVS_ID, type Step, timeoutsOf } from './plan';
 import { checkSafety, FENCE_ID, liveSafetyProbes, safeClusterHint, safetyChecksNote, type SafetyProbes } from './safety';
 import { describeVip } from './vips';
 
@@ -169,10 +169,8 @@ export function renderDryRun(o: BootstrapOptions, pcs: PcsInfo, steps: Step[]): 
     }
     lines.push('', `# ${i + 1}. ${s.description}`);
     if (isCreateVip(s)) {
-      let last = i;
-      while (steps[last + 1]?.resource === s.resource) last++;
       lines.push(
-        `# --apply runs steps ${i + 1}-${last + 1} as one CIB transaction when ${s.resource} does not exist yet (pcs -f on a`,
+        `# --apply runs steps ${i + 1}-${groupEnd(steps, i)} as one CIB transaction when ${s.resource} does not exist yet (pcs -f on a`,
         '# saved copy, then pcs cluster cib-push diff-against): pacemaker never sees it without its constraints.',
       );
     }
@@ -283,8 +281,16 @@ interface CibTarget {
   argv(argv: string[]): string[];
 }
 
-/** Steps one by one, each judged on the CIB the step before it left. */
-function applySteps(steps: Step[], a: Applier, first: Cib, target: CibTarget): void {
+/** Stops before anything runs when one of the steps cannot be done on this CIB. */
+function refuseConflicts(steps: Step[], cib: Cib): void {
+  for (const s of steps) {
+    const v = s.check?.(cib);
+    if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
+  }
+}
+
+/** Steps one by one, each judged on the CIB the step before it left; returns that CIB when no step changed it. */
+function applySteps(steps: Step[], a: Applier, first: Cib, target: CibTarget): Cib | undefined {
   let cib: Cib | undefined = first;
   for (const s of steps) {
     // Read again only after a change (a live read costs a second in the lab).
@@ -297,6 +303,7 @@ function applySteps(steps: Step[], a: Applier, first: Cib, target: CibTarget): v
       cib = undefined;
     }
   }
+  return cib;
 }
 
 /** Changes a copy of the CIB with `pcs -f`, checks it, and pushes it as one diff: pacemaker sees one change. */
@@ -326,8 +333,8 @@ class CibTransaction {
     return { read: () => this.sys.readCibFile(this.after), argv: (argv) => onFile(argv, this.after) };
   }
 
-  run(s: Step): void {
-    this.a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(s.argv, this.after));
+  run(s: Step, argv = s.argv): void {
+    this.a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(argv, this.after));
   }
 
   result(): Cib {
@@ -362,10 +369,7 @@ function createVip(group: Step[], a: Applier, sys: System, io: Io): void {
   io.out(`${create.resource} does not exist: creating it with its constraints in one CIB transaction, on a copy in ${tx.dir}\n`);
   // Judged again on the saved copy: that is what the transaction changes.
   const orig = tx.save();
-  for (const s of group) {
-    const v = s.check?.(orig);
-    if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
-  }
+  refuseConflicts(group, orig);
   if (create.check?.(orig).kind === 'done') throw new LvskitError(`the CIB changed while bootstrap read it (${create.resource} appeared); run bootstrap again`);
   applySteps(group, a, orig, tx.copy());
   tx.push(`the copy of the CIB with ${create.resource}`, notDone(group, tx.result()));
@@ -376,25 +380,18 @@ function createVip(group: Step[], a: Applier, sys: System, io: Io): void {
 /** The resource steps on the live CIB (a new cluster, or the current layout in part); a new VIP in one transaction. */
 function applyResources(steps: Step[], a: Applier, sys: System, io: Io, first: Cib): void {
   // Conflicts first: nothing in the resource phase runs when one step cannot be done.
-  for (const s of steps) {
-    const v = s.check?.(first);
-    if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
-  }
+  refuseConflicts(steps, first);
   const live: CibTarget = { read: () => sys.readCib(), argv: (argv) => argv };
   let cib: Cib | undefined = first;
   for (let i = 0; i < steps.length; ) {
     const s = steps[i]!;
-    // A VIP's steps follow its create step (plan.ts); the group is every one about its resource.
-    let end = i + 1;
-    if (isCreateVip(s)) while (steps[end]?.resource === s.resource) end++;
+    const end = isCreateVip(s) ? groupEnd(steps, i) : i + 1;
     cib ??= sys.readCib();
     if (isCreateVip(s) && s.check?.(cib).kind === 'todo') {
       createVip(steps.slice(i, end), a, sys, io);
       cib = undefined;
     } else {
-      const ran = a.ran;
-      applySteps(steps.slice(i, end), a, cib, live);
-      if (a.ran !== ran) cib = undefined;
+      cib = applySteps(steps.slice(i, end), a, cib, live);
     }
     i = end;
   }
@@ -417,16 +414,13 @@ function migrate(o: BootstrapOptions, dialect: Dialect, steps: Step[], a: Applie
   // A VIP's clone created in this transaction gets its timeouts with it.
   for (const s of steps) if (isCreateVip(s) && s.check?.(orig).kind === 'todo') skip.add(timeoutsOf(s));
   const rest = steps.filter((s) => !skip.has(s.id));
-  for (const s of rest) {
-    const v = s.check?.(orig);
-    if (v?.kind === 'conflict') throw new LvskitError(`cannot ${s.description}: ${v.why}`);
-  }
+  refuseConflicts(rest, orig);
   tx.copy();
   for (const s of conversion) tx.run(s);
   for (const s of rest) {
     const v = s.check?.(orig) ?? { kind: 'todo' };
     if (v.kind === 'done') a.already(v.what);
-    else a.run(s, RESOURCE_STEP_TIMEOUT_MS, onFile(v.kind === 'todo' && v.argv ? v.argv : s.argv, tx.after));
+    else tx.run(s, v.kind === 'todo' && v.argv ? v.argv : s.argv);
   }
   const result = tx.result();
   const resultLayout = layoutOf(result, o, dialect);

@@ -358,6 +358,13 @@ export function isCreateVip(s: Step): boolean {
   return s.resource !== undefined && s.id === s.resource;
 }
 
+/** Past the end of the steps about the resource of the step at `i` (a VIP's follow its create step). */
+export function groupEnd(steps: Step[], i: number): number {
+  let end = i + 1;
+  while (steps[i]!.resource !== undefined && steps[end]?.resource === steps[i]!.resource) end++;
+  return end;
+}
+
 /** The id of the timeouts step of the resource a step is about. */
 export function timeoutsOf(s: Step): string {
   return `${s.resource ?? ''}-ops`;
