@@ -1,10 +1,13 @@
-// Runs inside the UML lab guest for `npm run bench -- checker` (bundled by bench/checker.ts).
+// Runs inside the UML lab guest for `npm run bench -- checker` and `-- follow` (bundled by bench/checker.ts).
 //   server                      in the reals namespace: one TCP/HTTP listener on the wildcard for every
 //                               real address; on stdin "count" it answers how many connections it took.
 //   drive <json DriveSpec>      in the director namespace: starts the server and one checker, times it
 //                               against /proc/net/ip_vs and prints a DriveResult as JSON on stdout.
 //   floor <json FloorSpec>      in the director namespace: what the lab costs for N reals whatever the
 //                               checker (process starts, N connects, ipvsadm -R of N lines).
+//   follow <json FollowSpec>    in the director namespace: moves the VIP between the NIC and lo, as
+//                               promote and demote do, and times lvsd's services against the address
+//                               events; prints a FollowResult as JSON on stdout.
 // Timing happens here, next to the tool, because a command from the host takes ~60 ms to arrive.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -37,6 +40,8 @@ export interface DriveSpec {
   steadyMs: number;
   cpuWindowMs: number;
   removeCapMs: number;
+  /** Only the first part: empty table to full (the CPU window and the black hole are skipped). */
+  fullOnly?: boolean;
 }
 
 export interface CpuSample {
@@ -335,6 +340,198 @@ async function floor(spec: FloorSpec): Promise<FloorResult> {
   }
 }
 
+// ---- follow: the services appear and go with the VIP (followvip) ----
+
+export interface FollowSpec {
+  /** lvsd's command line and its whole environment, its stdout and stderr. */
+  argv: string[];
+  env: Record<string, string>;
+  log: string;
+  serverArgv: string[];
+  reals: number;
+  /** The virtual service as /proc/net/ip_vs shows it. */
+  service: string;
+  vip: string;
+  /** The director's NIC (the VIP there: held, the services in) and its prefix there. */
+  nic: string;
+  prefix: number;
+  cycles: number;
+  pollMs: number;
+  /** Give up one wait after this long. */
+  capMs: number;
+  /** Between one move and the next, once the table has followed. */
+  pauseMs: number;
+  /** Until lvsd's first full table, from its start. */
+  startCapMs: number;
+  /** ipvsadm -R input that adds the service and its N reals: the write lvsd makes when the VIP lands. */
+  restoreInput: string;
+}
+
+export interface FollowCycle {
+  /** ms from the VIP's address event on the NIC to its service in /proc/net/ip_vs with every real at weight > 0. */
+  landMs: number | null;
+  /** ms from the VIP's removal event on the NIC to its service gone. */
+  leaveMs: number | null;
+  /** The `ip` process that moved the VIP, spawn to exit (ms): what the event time is taken inside of. */
+  landMoveMs: number;
+  leaveMoveMs: number;
+}
+
+export interface FollowResult {
+  reals: number;
+  /** From lvsd's spawn to its first full table (the VIP held from the start). */
+  startMs: number | null;
+  cycles: FollowCycle[];
+  /** The same run, lvsd stopped: one `ipvsadm -R` writing the service and its N reals (best of 3). */
+  restoreMs: number | null;
+  pollMs: number;
+  logTail: string;
+  error?: string;
+}
+
+/** Epoch ms (fractional) now, on the clock `ip -ts` stamps its lines with. */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/** Address events on the director, stamped by `ip -ts` (UTC) when it read them. */
+class AddressEvents {
+  private buffer = '';
+  readonly events: Array<{ at: number; deleted: boolean; dev: string; address: string }> = [];
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      this.buffer += chunk.toString();
+      let i: number;
+      while ((i = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet6?\s+([^/\s]+)/.exec(line);
+        if (!m) continue;
+        const at = Date.parse(`${m[1]}Z`) + Number(m[2] ?? 0) * 1000;
+        this.events.push({ at, deleted: m[3] !== undefined, dev: m[4]!, address: m[5]! });
+      }
+    });
+  }
+
+  /** The first event after `since` for this address on dev, waited for up to ms. */
+  async wait(since: number, dev: string, address: string, deleted: boolean, ms: number): Promise<number | null> {
+    const until = now() + ms;
+    for (;;) {
+      const e = this.events.find((x) => x.at >= since && x.dev === dev && x.address === address && x.deleted === deleted);
+      if (e) return e.at;
+      if (now() > until) return null;
+      await sleep(20);
+    }
+  }
+}
+
+/** Runs `ip -batch -` with these lines; resolves with its spawn-to-exit time. */
+function ipBatch(lines: string[]): Promise<number> {
+  const t = now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(now() - t) : reject(new Error(`ip -batch: exit ${code}: ${err.trim()}`))));
+    child.stdin!.end(lines.map((l) => `${l}\n`).join(''));
+  });
+}
+
+/** Polls /proc/net/ip_vs until `done` holds; the wall time it first held, or null after capMs. */
+async function pollUntil(spec: FollowSpec, done: (v: IpvsView) => boolean): Promise<number | null> {
+  const until = now() + spec.capMs;
+  for (;;) {
+    if (done(readIpvs(spec.service))) return wallNow();
+    if (now() > until) return null;
+    await sleep(spec.pollMs);
+  }
+}
+
+async function follow(spec: FollowSpec): Promise<FollowResult> {
+  const result: FollowResult = { reals: spec.reals, startMs: null, cycles: [], restoreMs: null, pollMs: spec.pollMs, logTail: '' };
+  const vip = `${spec.vip}/${spec.prefix}`;
+  const full = (v: IpvsView) => v.service && v.up >= spec.reals;
+  const srv = spawn(spec.serverArgv[0]!, spec.serverArgv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const server = new ServerClient(srv);
+  const monitor = spawn('ip', ['-ts', '-o', 'monitor', 'address'], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const events = new AddressEvents(monitor);
+  let tool: ChildProcess | undefined;
+  try {
+    if ((await server.line()) !== 'listening') throw new Error('the bench server did not start');
+    if (readIpvs(spec.service).service) throw new Error(`${spec.service} is in the IPVS table before the start`);
+    // Promoted to begin with: lvsd starts with the VIP held and fills its table.
+    await ipBatch([`addr add ${vip} dev ${spec.nic}`]);
+    const fd = openSync(spec.log, 'w');
+    const t0 = now();
+    try {
+      tool = spawn(spec.argv[0]!, spec.argv.slice(1), { env: spec.env, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    const startCap = { ...spec, capMs: spec.startCapMs };
+    if ((await pollUntil(startCap, full)) === null) throw new Error(`lvsd had no full table ${spec.startCapMs / 1000} s after its start`);
+    result.startMs = now() - t0;
+    log(`follow: lvsd full with ${spec.reals} reals after ${Math.round(result.startMs)} ms`);
+    await sleep(spec.pauseMs);
+
+    for (let i = 0; i < spec.cycles; i++) {
+      // Demote's order: off the NIC, the services go, then onto lo.
+      const leaveFrom = wallNow();
+      const leaveMoveMs = await ipBatch([`addr del ${vip} dev ${spec.nic}`]);
+      const gone = await pollUntil(spec, (v) => !v.service);
+      const leftAt = await events.wait(leaveFrom - 1, spec.nic, spec.vip, true, 2000);
+      await ipBatch([`addr add ${spec.vip}/32 dev lo`]);
+      await sleep(spec.pauseMs);
+      // Promote's move: onto the NIC and off lo in one ip process.
+      const landFrom = wallNow();
+      const landMoveMs = await ipBatch([`addr add ${vip} dev ${spec.nic}`, `addr del ${spec.vip}/32 dev lo`]);
+      const landed = await pollUntil(spec, full);
+      const landAt = await events.wait(landFrom - 1, spec.nic, spec.vip, false, 2000);
+      const cycle: FollowCycle = {
+        landMs: landed !== null && landAt !== null ? landed - landAt : null,
+        leaveMs: gone !== null && leftAt !== null ? gone - leftAt : null,
+        landMoveMs,
+        leaveMoveMs,
+      };
+      result.cycles.push(cycle);
+      log(`follow: cycle ${i + 1}/${spec.cycles}: ${JSON.stringify(cycle)}`);
+      if (landed === null || gone === null) throw new Error(`lvsd's table did not follow the VIP within ${spec.capMs} ms (cycle ${i + 1})`);
+      await sleep(spec.pauseMs);
+    }
+    return result;
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    return result;
+  } finally {
+    if (tool && tool.exitCode === null) {
+      const exit = new Promise((resolve) => tool!.once('exit', resolve));
+      tool.kill('SIGTERM');
+      await Promise.race([exit, sleep(10_000)]);
+      if (tool.exitCode === null) tool.kill('SIGKILL');
+    }
+    monitor.kill('SIGTERM');
+    spawnSync('ip', ['addr', 'del', vip, 'dev', spec.nic], { stdio: 'ignore' });
+    spawnSync('ip', ['addr', 'del', `${spec.vip}/32`, 'dev', 'lo'], { stdio: 'ignore' });
+    spawnSync('ipvsadm', ['-C'], { stdio: 'ignore' });
+    srv.stdin!.end();
+    await sleep(200);
+    if (srv.exitCode === null) srv.kill('SIGKILL');
+    // What lvsd's write costs here without lvsd: the same service and reals, one ipvsadm -R, best of 3.
+    if (!result.error) {
+      try {
+        const times: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          times.push(timed(['ipvsadm', '-R'], spec.restoreInput));
+          spawnSync('ipvsadm', ['-C'], { stdio: 'ignore' });
+        }
+        result.restoreMs = Math.min(...times);
+      } catch (err) {
+        result.error = `ipvsadm -R without lvsd: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    result.logTail = tail(spec.log);
+  }
+}
+
 // ---- driver ----
 
 async function drive(spec: DriveSpec): Promise<DriveResult> {
@@ -402,7 +599,7 @@ async function drive(spec: DriveSpec): Promise<DriveResult> {
     result.nthCheckMs = since(await server.at(spec.reals));
     if (!result.settled) result.forksToFull = forks() - forks0;
     log(`${spec.tool}: ${result.settled ? 'table full' : 'not full'}: ${JSON.stringify({ fullMs: result.fullMs, upAtCap: result.upAtCap, steps: result.steps.length })}`);
-    if (!result.settled) return result;
+    if (!result.settled || spec.fullOnly) return result;
 
     // 2. CPU per check round, nothing polled meanwhile.
     await sleep(spec.steadyMs);
@@ -472,13 +669,15 @@ async function drive(spec: DriveSpec): Promise<DriveResult> {
 async function main(): Promise<void> {
   const [mode, arg] = process.argv.slice(2);
   if (mode === 'server') return server();
-  if ((mode !== 'drive' && mode !== 'floor') || !arg) {
-    process.stderr.write('usage: checker-guest.cjs server | drive <json> | floor <json>\n');
+  const modes: Record<string, (spec: never) => Promise<object>> = { drive, floor, follow };
+  const act = mode === undefined ? undefined : modes[mode];
+  if (!act || !arg) {
+    process.stderr.write('usage: checker-guest.cjs server | drive <json> | floor <json> | follow <json>\n');
     process.exit(2);
   }
-  let out: DriveResult | FloorResult | { error: string };
+  let out: object;
   try {
-    out = mode === 'drive' ? await drive(JSON.parse(arg) as DriveSpec) : await floor(JSON.parse(arg) as FloorSpec);
+    out = await act(JSON.parse(arg) as never);
   } catch (err) {
     out = { error: err instanceof Error ? err.message : String(err) };
   }

@@ -17,14 +17,14 @@ const TEARDOWN = join(root, 'lab', 'guest', 'teardown.sh');
 const LDIRECTORD = '/usr/sbin/ldirectord';
 
 // 198.18.0.0/15 only, and only in the two namespaces made here.
-const VIP = '198.18.0.100';
+export const VIP = '198.18.0.100';
 const DIRECTOR_LINK = '198.19.0.1';
 const REALS_LINK = '198.19.0.2';
 const CHECKINTERVAL = 5;
 const CHECKTIMEOUT = 3;
 const SIZES = [10, 100, 1000];
 const TOOLS = ['lvsd', 'ldirectord'] as const;
-type Tool = (typeof TOOLS)[number];
+export type Tool = (typeof TOOLS)[number];
 // lvsd runs twice, before and after ldirectord, so that a load that comes and goes shows as spread.
 const ORDER: Tool[] = ['lvsd', 'ldirectord', 'lvsd'];
 
@@ -45,7 +45,7 @@ export function realAddress(i: number): string {
 }
 
 /** An address and port as /proc/net/ip_vs writes them: C6120064:0050. */
-function procName(address: string, port: number): string {
+export function procName(address: string, port: number): string {
   const hex = address.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('').toUpperCase();
   return `${hex}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
 }
@@ -154,7 +154,7 @@ export const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', HOME: '
 
 export type Run = DriveResult & { /** The host's 1-minute load average before and after. */ load: [number, number] };
 
-async function driver<T>(lab: Lab, mode: 'drive' | 'floor', spec: object, timeoutMs: number): Promise<T> {
+export async function driver<T>(lab: Lab, mode: 'drive' | 'floor' | 'follow', spec: object, timeoutMs: number): Promise<T> {
   const r = await lab.kernel.exec({
     argv: ['ip', 'netns', 'exec', lab.dirNs, 'node', lab.guestScript, mode, JSON.stringify(spec)],
     timeoutMs,

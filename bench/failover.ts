@@ -61,7 +61,7 @@ const RUN_SCENARIOS = SCENARIOS.filter((k) => (process.env.LVSKIT_BENCH_SCENARIO
 /** A lab layout, or the seeds' with corosync on its own network (eth1; the VIP stays on eth0). */
 type BenchLayout = Layout | 'corosync-net';
 const LAYOUTS: readonly BenchLayout[] = ['seeds', 'dedicated', 'dual-stack', 'corosync-net'];
-const KERNEL_LAYOUTS: Record<BenchKernel, readonly BenchLayout[]> = { uml: ['seeds', 'dedicated', 'dual-stack'], host: ['seeds', 'corosync-net'] };
+const KERNEL_LAYOUTS: Record<BenchKernel, readonly BenchLayout[]> = { uml: ['seeds', 'dedicated', 'dual-stack'], host: ['seeds', 'corosync-net', 'dual-stack'] };
 const runLayouts = (kind: BenchKernel) => KERNEL_LAYOUTS[kind].filter((k) => (process.env.LVSKIT_BENCH_LAYOUTS ?? LAYOUTS.join(',')).split(',').includes(k));
 const labOptions = (layout: BenchLayout) => (layout === 'corosync-net' ? { layout: 'seeds' as const, corosyncNetwork: true } : { layout });
 /**
@@ -449,7 +449,7 @@ async function steady(stack: Stack): Promise<{ director: string; standby: string
       if (serves(topo, standby) && (await vipOn(topo, standby, 'lo', vip6)).length === 0) return `${vip6} not on ${standby}'s lo`;
       const svc6 = table.find((s) => s.service === `TCP [${vip6}]:80`);
       const full6 = (svc6?.reals ?? []).filter((r) => r.weight >= 1 && r.upper === 0).length;
-      if (full6 !== http.length) return `IPVS on ${director}: ${full6} of ${http.length} reals of [${vip6}]:80 at full weight`;
+      if (stack.ipvs && full6 !== http.length) return `IPVS on ${director}: ${full6} of ${http.length} reals of [${vip6}]:80 at full weight`;
     }
     return (await stack.notReady(director, standby)) ?? { director, standby };
   };
@@ -770,6 +770,22 @@ ${r.events}
 ${table(['stack', 'parameter', 'value'], factRows)}`;
 }
 
+/** The dual-stack rows' IPv6 table, when any ran. */
+const ipv6Section = (r: Report) => (r.ipv6 === '' ? '' : `
+In the dual-stack rows the columns above are the IPv4 VIP's. Its IPv6 VIP, ${VIP6}/${PREFIX6}, in the
+same faults, with its own client (the same load generator, requests to [${VIP6}]:80 on the same
+schedule), the takeover being its address event on the new director's eth0:
+
+${r.ipv6}
+`);
+
+const dualConfigSection = (file: string) => (file === '' ? '' : `
+The file on d1 in the dual-stack layout:
+
+\`\`\`
+${file}\`\`\`
+`);
+
 function doc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; keepalivedLayout: BenchLayout; keepalivedDual: string; ldirectord: string; bootstrap: string; pcs: string[][] }, bound: string): string {
   return `# Benchmark: failover outage, lvskit against IPaddr2 + ldirectord and keepalived
 
@@ -801,13 +817,7 @@ ${r.summary}
 - **cut director drops the VIP** (scenario 6): when the director that lost its link took the VIP off
   its NIC (netlink), on its own (it cannot hear the others); "never" means it kept it until the link
   came back.
-${r.ipv6 === '' ? '' : `
-In the dual-stack rows the columns above are the IPv4 VIP's. Its IPv6 VIP, ${VIP6}/${PREFIX6}, in the
-same faults, with its own client (the same load generator, requests to [${VIP6}]:80 on the same
-schedule), the takeover being its address event on the new director's eth0:
-
-${r.ipv6}
-`}
+${ipv6Section(r)}
 ## Where the time goes
 
 Medians, in ms, of the differences between the milestones of each fault (each milestone as defined
@@ -902,16 +912,11 @@ layout (in the other, the virtual server on port 80 lists that layout's real ser
 
 \`\`\`
 ${configs.keepalived}\`\`\`
-${configs.keepalivedDual === '' ? '' : `
-The file on d1 in the dual-stack layout:
-
-\`\`\`
-${configs.keepalivedDual}\`\`\`
-`}`;
+${dualConfigSection(configs.keepalivedDual)}`;
 }
 
 /** The report of a host-kernel run (\`failover-host\`): the VIP takeover alone, without IPVS. */
-function hostDoc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; bootstrap: string }, bound: string): string {
+function hostDoc(info: Record<string, string>, facts: Record<StackKey, Record<string, string>>, r: Report, configs: { keepalived: string; keepalivedDual: string; bootstrap: string }, bound: string): string {
   return `# Benchmark: failover outage on the host kernel, lvskit against keepalived's VRRP
 
 Written by \`npm run bench -- failover-host\` (bench/failover.ts); do not edit by hand, run it again.
@@ -940,7 +945,7 @@ ${r.summary}
 - **first gratuitous ARP at the client**: the first ${SAMPLE_INTERVAL_MS} ms slot of the lab's sampler in which a
   gratuitous ARP for the VIP from the new director's MAC reached the client.
 - **cut director drops the VIP**: when the director whose link was cut took the VIP off its NIC.
-
+${ipv6Section(r)}
 ## Where the time goes
 
 Medians, in ms, of the differences between the milestones of each fault. keepalived's takeover is
@@ -957,7 +962,10 @@ ${targetSections(r, bound, facts, HOST_STACK_LABEL)}
   servers with HTTP on port 80 (the VIP on lo, ARP hidden, while unpromoted), a real server r1 (.21),
   a client (.10); the VIP 198.51.100.100/24. Layouts: **seeds**, corosync on eth0 beside the VIP;
   **corosync-net**, corosync's ring on eth1, a second bridge (203.0.113.0/24), so a cut of eth0
-  leaves the cluster whole and only lvskit's link watcher can notice.
+  leaves the cluster whole and only lvskit's link watcher can notice; **dual stack** (director killed
+  only), the seeds' layout where every node also has 2001:db8::<its last octet>/64 and a second VIP,
+  ${VIP6}/${PREFIX6}, is served beside the first (lvskit: a second \`--vip\` to the same bootstrap, its
+  own lvs clone lvs2; keepalived: the same VRRP instance, \`virtual_ipaddress_excluded\`).
 - Layouts run: ${runLayouts('host').join(', ')}; scenarios: ${RUN_SCENARIOS.join(', ')}; stacks: ${RUN_STACKS.filter((k) => k !== 'ipaddr2').join(', ')};
   ${ROUNDS} round(s), the order of the stacks reversed every round. IPaddr2 + ldirectord is not run: without IPVS
   ldirectord has nothing to do, and IPaddr2 never notices a link loss.
@@ -980,7 +988,8 @@ ${configs.bootstrap.split('\n').filter((l) => /^(running|already done):/.test(l)
 \`\`\`
 
 then, because lvsd and lvs's IPVS clean-up cannot run without IPVS: \`pcs resource delete lvsd\` (its
-constraints go with it), \`pcs resource update lvs ipvs_cleanup=none\`, \`crm_resource --cleanup\`.
+constraints go with it), \`pcs resource update lvs ipvs_cleanup=none\` (and lvs2 in dual stack),
+\`crm_resource --cleanup\`. In dual stack the same bootstrap had a second \`--vip ${VIP6}/${PREFIX6}\`.
 
 ### keepalived
 
@@ -991,7 +1000,7 @@ file on d1:
 
 \`\`\`
 ${configs.keepalived}\`\`\`
-`;
+${dualConfigSection(configs.keepalivedDual)}`;
 }
 
 // ---- the run -------------------------------------------------------------------------------------
@@ -1079,7 +1088,7 @@ export async function benchFailover(kind: BenchKernel = 'uml'): Promise<void> {
           await repair(stack, r);
         }
         facts[key] ??= await stack.facts();
-        if (key === 'keepalived' && layout === 'dual-stack') configs.keepalivedDual ||= keepalivedConfig(stack.topo, 'd1');
+        if (key === 'keepalived' && layout === 'dual-stack') configs.keepalivedDual ||= keepalivedConfig(stack.topo, 'd1', ipvs);
         else if (key === 'keepalived' && !configs.keepalived) [configs.keepalived, configs.keepalivedLayout] = [keepalivedConfig(stack.topo, 'd1', ipvs), layout];
         if (key === 'ipaddr2' && configs.pcs.length === 0) {
           configs.ldirectord = ldirectordConfig(stack.topo);

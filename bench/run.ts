@@ -4,12 +4,14 @@
 import { benchAgent } from './agent';
 import { benchChecker } from './checker';
 import { benchFailover, benchFailoverHost } from './failover';
+import { benchFollow } from './follow';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   agent: benchAgent,
   checker: benchChecker,
   failover: benchFailover,
   'failover-host': benchFailoverHost,
+  follow: benchFollow,
 };
 
 async function main(names: string[]): Promise<number> {

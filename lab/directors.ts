@@ -69,7 +69,8 @@ export interface DirectorOptions {
   tokenMs?: number;
   /**
    * Whether the kernel has IPVS. Default true. Without it (the host kernel) lvsd cannot run: bootstrap's
-   * lvsd clone is deleted and lvs gets ipvs_cleanup=none, leaving the VIP takeover alone to measure.
+   * lvsd clone is deleted and lvs (and lvs2 in dual stack) get ipvs_cleanup=none, leaving the VIP
+   * takeover alone to measure. Seeds and dual-stack layouts only.
    */
   ipvs?: boolean;
   /** Time limit for the cluster to come online and for each promotion. Default 300 s each (a loaded machine). */
@@ -368,13 +369,15 @@ export async function buildDirectors(kernel: Kernel, options: DirectorOptions = 
     if (r.code !== 0) throw new Error(`lvskit bootstrap failed on ${directors[0]}: ${describeResult(r)}`);
     log('lvskit bootstrap --apply done');
     if (options.ipvs === false) {
-      if (layout !== 'seeds') throw new Error(`the ${layout} layout needs IPVS`);
+      if (layout !== 'seeds' && layout !== 'dual-stack') throw new Error(`the ${layout} layout needs IPVS`);
       // lvsd and lvs's IPVS clean-up fail without IPVS; deleting lvsd takes its constraints with it.
-      for (const cmd of [['pcs', 'resource', 'delete', 'lvsd'], ['pcs', 'resource', 'update', 'lvs', 'ipvs_cleanup=none'], ['crm_resource', '--cleanup']]) {
+      const agents = layout === 'dual-stack' ? ['lvs', SECOND_LVS] : ['lvs'];
+      const cmds = [['pcs', 'resource', 'delete', 'lvsd'], ...agents.map((id) => ['pcs', 'resource', 'update', id, 'ipvs_cleanup=none']), ['crm_resource', '--cleanup']];
+      for (const cmd of cmds) {
         const c = await topo.exec(directors[0]!, cmd, { timeoutMs: BOOTSTRAP_LIMIT_MS });
         if (c.code !== 0) throw new Error(`without IPVS, ${cmd.join(' ')} failed on ${directors[0]}: ${describeResult(c)}`);
       }
-      log('no IPVS in this kernel: lvsd deleted, lvs ipvs_cleanup=none');
+      log(`no IPVS in this kernel: lvsd deleted, ${agents.join(' and ')} ipvs_cleanup=none`);
     }
     const hot = options.ipvs !== false && (await lvsdIsClone(topo, directors[0]!));
     const cluster = new Directors(topo, layout, r.stdout + r.stderr, hot, argv);
