@@ -2,7 +2,7 @@
 // each, keeps health state, and reconciles the kernel's IPVS table with the desired one.
 import { diffTables } from '../ipvs/diff';
 import { describeService, serviceKey as serviceKeyOf } from '../ipvs/service';
-import type { IpvsBackend, Table, TableChange } from '../ipvs/table';
+import { applyChanges, type DestState, type IpvsBackend, type Table, type TableChange } from '../ipvs/table';
 import { checkFor } from './checks';
 import type { CheckerConfig, RealConfig, VirtualConfig } from './config/model';
 import { desiredTable, realTarget, serviceOf, virtualKey } from './desired';
@@ -66,6 +66,10 @@ export class Engine {
   private readonly waiting: Array<() => void> = [];
   private readonly aborts = new Set<AbortController>();
   private lastDesired?: Table;
+  /** The kernel's table as this engine last read or wrote it; undefined after an error. */
+  private known?: Table<DestState>;
+  /** A reconcile was asked for that must read the kernel (anything but a VIP moving). */
+  private readWanted = true;
   readonly counters: Counters = { reconciles: 0, lastReconcileMs: 0, reconcileErrors: 0, checks: 0 };
   private firstRound?: { left: number; done: () => void };
   private readonly maintenance = new Maintenance();
@@ -90,7 +94,9 @@ export class Engine {
   addressesChanged(): void {
     // The first listing arrives before start(): start's own reconcile takes the addresses into account.
     if (this.stopped || !this.started) return;
-    void this.reconcileNow();
+    // The VIP landing is the failover's critical path: write from the table known, without a read
+    // first (one ipvsadm process instead of two); a refused change reads and compares as always.
+    void this.reconcileNow({ fromKnown: true });
   }
 
   get configuration(): CheckerConfig {
@@ -343,7 +349,8 @@ export class Engine {
    * One read, one diff, one batch. Concurrent calls coalesce into one more run; each caller is
    * answered by the first run that began after its call (not by the end of a busy series of runs).
    */
-  reconcileNow(): Promise<void> {
+  reconcileNow(opts: { fromKnown?: boolean } = {}): Promise<void> {
+    if (!opts.fromKnown) this.readWanted = true;
     const ticket = ++this.requested;
     const answered = new Promise<void>((resolve) => this.waiters.push({ ticket, resolve }));
     this.reconciling ??= (async () => {
@@ -369,18 +376,27 @@ export class Engine {
     let errors: string[] = [];
     let changes: TableChange[] = [];
     try {
-      // Connection counts only matter to slow start.
-      const current = await this.backend.read(this.config.virtuals.some((v) => v.slowstart > 0));
+      // Connection counts only matter to slow start (and the known table has none fresh).
+      const full = this.config.virtuals.some((v) => v.slowstart > 0);
+      const fromKnown = !this.readWanted && !full ? this.known : undefined;
+      this.readWanted = false;
+      this.known = undefined;
+      const current = fromKnown ?? (await this.backend.read(full));
       // Only the marks this table was computed from: a first failure during the apply keeps its own.
       const marked = [...this.checks.values()].filter((c) => c.state.addQuiesced);
       const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now(), active: (v) => this.isActive(v) });
       changes = diffTables(current, want.table, this.owned);
       if (changes.length > 0) errors = (await this.backend.apply(changes)).errors;
-      if (errors.length > 0 && diffTables(await this.backend.read(), want.table, this.owned).length === 0) {
-        // Another writer (the lvs agent cleaning up at demote) made the same change first: nothing failed.
-        this.hooks.log('debug', `IPVS: the table changed while lvsd applied its changes (${errors.join('; ')}); it is as desired`);
-        errors = [];
+      let after: Table<DestState> | undefined = applyChanges(current, changes);
+      if (errors.length > 0) {
+        after = await this.backend.read();
+        if (diffTables(after, want.table, this.owned).length === 0) {
+          // Another writer (the lvs agent cleaning up at demote) made the same change first: nothing failed.
+          this.hooks.log('debug', `IPVS: the table changed while lvsd applied its changes (${errors.join('; ')}); it is as desired`);
+          errors = [];
+        } else after = undefined;
       }
+      this.known = after;
       if (errors.length === 0) for (const c of marked) c.state.addQuiesced = false;
       this.lastDesired = want.table;
       this.logChanges(current, changes);

@@ -1,6 +1,6 @@
 // The IPVS table as data, and the narrow interface through which the checker reads and writes the
 // kernel's. How the kernel is reached (ipvsadm today) is src/ipvs/ipvsadm.ts's business alone.
-import type { ServiceId } from './service';
+import { serviceKey, type ServiceId } from './service';
 
 export type Forward = 'gate' | 'masq' | 'ipip';
 
@@ -54,4 +54,25 @@ export interface IpvsBackend {
   /** `full` asks for connection counts too (slow start needs them); a cheaper read may leave them 0. */
   read(full?: boolean): Promise<Table<DestState>>;
   apply(changes: TableChange[]): Promise<ApplyReport>;
+}
+
+/**
+ * The table after these changes applied without error: what a writer knows the kernel holds without
+ * reading it again. A dest added or edited keeps the connection counts it had (0 when new).
+ */
+export function applyChanges(table: Table<DestState>, changes: TableChange[]): Table<DestState> {
+  const out: Table<DestState> = new Map([...table].map(([k, e]) => [k, { spec: e.spec, dests: new Map(e.dests) }]));
+  for (const c of changes) {
+    if (c.op === 'add-service' || c.op === 'edit-service') {
+      const k = serviceKey(c.service.id);
+      out.set(k, { spec: c.service, dests: out.get(k)?.dests ?? new Map() });
+    } else if (c.op === 'delete-service') out.delete(serviceKey(c.id));
+    else if (c.op === 'delete-dest') out.get(serviceKey(c.id))?.dests.delete(c.target);
+    else if (c.op === 'add-dest' || c.op === 'edit-dest') {
+      const dests = out.get(serviceKey(c.id))?.dests;
+      const had = dests?.get(c.dest.target);
+      dests?.set(c.dest.target, { ...c.dest, activeConns: had?.activeConns ?? 0, inactConns: had?.inactConns ?? 0 });
+    }
+  }
+  return out;
 }

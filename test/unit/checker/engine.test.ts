@@ -6,26 +6,28 @@ import { Engine } from '../../../src/checker/engine';
 import type { Check } from '../../../src/checker/checks/types';
 import { diffTables } from '../../../src/ipvs/diff';
 import { addressService, serviceKey } from '../../../src/ipvs/service';
-import type { DestState, IpvsBackend, Table, TableChange } from '../../../src/ipvs/table';
+import { applyChanges, type DestState, type IpvsBackend, type Table, type TableChange } from '../../../src/ipvs/table';
 import { config, real, virtual } from '../../support/checker-config';
 
 class MemoryIpvs implements IpvsBackend {
   table: Table<DestState> = new Map();
   batches: TableChange[][] = [];
+  reads = 0;
   async read(): Promise<Table<DestState>> {
+    this.reads++;
     return structuredClone(this.table);
   }
   async apply(changes: TableChange[]) {
     this.batches.push(changes);
+    // As ipvsadm -R: each line on its own; one the kernel refuses is reported, the others apply.
+    const errors: string[] = [];
     for (const c of changes) {
-      if (c.op === 'add-service' || c.op === 'edit-service') {
-        const k = serviceKey(c.service.id);
-        this.table.set(k, { spec: c.service, dests: this.table.get(k)?.dests ?? new Map() });
-      } else if (c.op === 'delete-service') this.table.delete(serviceKey(c.id));
-      else if (c.op === 'delete-dest') this.table.get(serviceKey(c.id))!.dests.delete(c.target);
-      else if (c.op === 'add-dest' || c.op === 'edit-dest') this.table.get(serviceKey(c.id))!.dests.set(c.dest.target, { ...c.dest, activeConns: 0, inactConns: 0 });
+      const k = serviceKey('service' in c ? c.service.id : c.id);
+      if (c.op === 'add-service' && this.table.has(k)) errors.push('Service already exists');
+      else if (c.op !== 'add-service' && !this.table.has(k)) errors.push('No such service');
+      else this.table = applyChanges(this.table, [c]);
     }
-    return { errors: [] };
+    return { errors };
   }
   weights(key = 'tcp 198.51.100.100:80'): Record<string, number> {
     return Object.fromEntries([...(this.table.get(key)?.dests.values() ?? [])].map((d) => [d.target, d.weight]));
@@ -222,6 +224,58 @@ describe('checker/engine: health to IPVS table', function () {
     await engine.reconcileNow();
     assert.ok(!ipvs.table.has('tcp 198.51.100.100:80'), 'out again when the VIP leaves');
     assert.ok(ipvs.table.has('tcp 198.51.100.101:80'));
+  });
+
+  it('when its VIP lands, writes the service from the table it knows, without reading the kernel first', async () => {
+    const ipvs = new MemoryIpvs();
+    let held = false;
+    const v = virtual({ reals: [real(R1), real(R2)] });
+    v.follow = '198.51.100.100';
+    engine = new Engine(config([v]), ipvs, quiet, Date.now, scripted(new Map()), { held: () => held });
+    await engine.start();
+    await engine.settled;
+    await engine.reconcileNow();
+    const reads = ipvs.reads;
+    const batches = ipvs.batches.length;
+    held = true;
+    engine.addressesChanged();
+    await until(() => ipvs.batches.length > batches);
+    assert.equal(ipvs.reads, reads, 'no read before the write');
+    assert.deepEqual(ipvs.weights(), { [`${R1}:80`]: 1, [`${R2}:80`]: 1 });
+    held = false;
+    engine.addressesChanged();
+    await until(() => !ipvs.table.has('tcp 198.51.100.100:80'));
+    assert.equal(ipvs.reads, reads, 'none when it leaves either');
+    // Anything else (a check result, the repair pass) still reads.
+    await engine.reconcileNow();
+    assert.equal(ipvs.reads, reads + 1);
+  });
+
+  it('when the known table was wrong (another writer), reads, and writes what is missing', async () => {
+    const ipvs = new MemoryIpvs();
+    let held = false;
+    const logs: string[] = [];
+    const v = virtual({ reals: [real(R1)] });
+    v.follow = '198.51.100.100';
+    engine = new Engine(config([v]), ipvs, { log: (_l, m) => logs.push(m) }, Date.now, scripted(new Map()), { held: () => held });
+    await engine.start();
+    await engine.settled;
+    await engine.reconcileNow();
+    // Behind lvsd's back: the service is in already, without its real.
+    ipvs.table.set('tcp 198.51.100.100:80', { spec: { id: addressService('tcp', '198.51.100.100', 80), scheduler: 'wrr', ops: false }, dests: new Map() });
+    const reads = ipvs.reads;
+    held = true;
+    engine.addressesChanged();
+    // The add is refused; lvsd reads, logs, and corrects the scheduler in the pass after.
+    await until(() => ipvs.table.get('tcp 198.51.100.100:80')?.spec.scheduler === 'lc' && ipvs.weights()[`${R1}:80`] === 1, 5000);
+    assert.ok(ipvs.reads > reads, 'the refused add made it read the kernel');
+    assert.ok(logs.some((m) => m.includes('Service already exists')), 'the refusal is logged');
+    // From then on the table is known again: the VIP leaving needs no read.
+    const after = ipvs.reads;
+    held = false;
+    engine.addressesChanged();
+    await until(() => !ipvs.table.has('tcp 198.51.100.100:80'));
+    assert.equal(ipvs.reads, after);
   });
 
   it('at start removes a following service whose VIP is not held (a standby must never forward it)', async () => {
