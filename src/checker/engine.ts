@@ -394,6 +394,11 @@ export class Engine {
           // Another writer (the lvs agent cleaning up at demote) made the same change first: nothing failed.
           this.hooks.log('debug', `IPVS: the table changed while lvsd applied its changes (${errors.join('; ')}); it is as desired`);
           errors = [];
+        } else if (fromKnown) {
+          // Written from what lvsd knew, and someone changed the table since: a normal pass at once.
+          this.hooks.log('info', `IPVS: the table was not as lvsd last saw it (${errors.join('; ')}); reconciling it again`);
+          errors = [];
+          void this.reconcileNow();
         } else after = undefined;
       }
       this.known = after;

@@ -266,8 +266,8 @@ describe('checker/engine: health to IPVS table', function () {
     const reads = ipvs.reads;
     held = true;
     engine.addressesChanged();
-    // The add is refused; lvsd reads, logs, and corrects the scheduler in the pass after.
-    await until(() => ipvs.table.get('tcp 198.51.100.100:80')?.spec.scheduler === 'lc' && ipvs.weights()[`${R1}:80`] === 1, 5000);
+    // The add is refused; lvsd reads, logs, and corrects the scheduler in a pass right after.
+    await until(() => ipvs.table.get('tcp 198.51.100.100:80')?.spec.scheduler === 'lc' && ipvs.weights()[`${R1}:80`] === 1, 500);
     assert.ok(ipvs.reads > reads, 'the refused add made it read the kernel');
     assert.ok(logs.some((m) => m.includes('Service already exists')), 'the refusal is logged');
     // From then on the table is known again: the VIP leaving needs no read.
