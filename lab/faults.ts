@@ -16,6 +16,9 @@ async function setSwitchPort(topo: Topology, node: string, dev: 'eth0' | 'eth1',
   if (r.code !== 0) throw new Error(`cannot set ${node}'s switch port ${port} ${state}: ${describeResult(r)}`);
 }
 
+/** How long killNode waits for every killed process of the node to be gone. */
+const KILL_WAIT_MS = 5000;
+
 /** The node's NICs: eth0, and eth1 when it is on the cluster network. */
 const nics = (topo: Topology, node: string): ('eth0' | 'eth1')[] => (topo.node(node).ringIp === undefined ? ['eth0'] : ['eth0', 'eth1']);
 
@@ -27,14 +30,16 @@ const nics = (topo: Topology, node: string): ('eth0' | 'eth1')[] => (topo.node(n
 export async function killNode(topo: Topology, node: string): Promise<number> {
   for (const dev of nics(topo, node)) await setSwitchPort(topo, node, dev, 'down');
   const at = Date.now();
-  // Twice: a process may fork while the first kill runs (pacemakerd respawning a child).
-  for (let i = 0; i < 2; i++) {
+  // Again until none is left: a process may fork while a kill runs (pacemakerd respawning a child),
+  // and a killed one is listed until it has finished exiting (a large process takes a moment).
+  const until = Date.now() + KILL_WAIT_MS;
+  for (;;) {
     const pids = await nodePids(topo, node);
-    if (pids.length > 0) await topo.kernel.exec({ argv: ['kill', '-9', ...pids.map(String)] });
+    if (pids.length === 0) return at;
+    if (Date.now() > until) throw new Error(`processes of ${node} survived SIGKILL for ${KILL_WAIT_MS / 1000} s: ${pids.join(' ')}`);
+    await topo.kernel.exec({ argv: ['kill', '-9', ...pids.map(String)] });
+    await sleep(50);
   }
-  const left = await nodePids(topo, node);
-  if (left.length > 0) throw new Error(`processes of ${node} survived SIGKILL: ${left.join(' ')}`);
-  return at;
 }
 
 /**
