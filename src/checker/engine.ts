@@ -387,8 +387,9 @@ export class Engine {
       const want = desiredTable({ config: this.config, checkOf: (v, r) => this.checkOf(v, r), current, now: this.now(), active: (v) => this.isActive(v) });
       changes = diffTables(current, want.table, this.owned);
       if (changes.length > 0) errors = (await this.backend.apply(changes)).errors;
-      let after: Table<DestState> | undefined = applyChanges(current, changes);
-      if (errors.length > 0) {
+      let after: Table<DestState> | undefined;
+      if (errors.length === 0) after = applyChanges(current, changes);
+      else {
         after = await this.backend.read();
         if (diffTables(after, want.table, this.owned).length === 0) {
           // Another writer (the lvs agent cleaning up at demote) made the same change first: nothing failed.
