@@ -14,8 +14,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export interface DriveSpec {
-  tool: string;
+/** What drive and follow share: the checker, the server, and the service they watch. */
+export interface ToolSpec {
   /** The checker's command line and its whole environment. */
   argv: string[];
   env: Record<string, string>;
@@ -26,6 +26,10 @@ export interface DriveSpec {
   reals: number;
   /** The virtual service as /proc/net/ip_vs shows it, e.g. "TCP C6120064:0050". */
   service: string;
+}
+
+export interface DriveSpec extends ToolSpec {
+  tool: string;
   /** The real to black-hole: its address, and its /proc/net/ip_vs name ("C6120105:0050"). */
   victim: { address: string; procName: string };
   /** tc in the reals namespace: `tc -n <realsNs> ... dev <dev>`. */
@@ -133,7 +137,15 @@ function server(): void {
 class ServerClient {
   private buffer = '';
   private readonly waiters: Array<(line: string) => void> = [];
+  private readonly exited: Promise<void>;
+
+  /** Starts the server (serverArgv); `listening()` waits until it is ready. */
+  static start(argv: string[]): ServerClient {
+    return new ServerClient(spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] }));
+  }
+
   constructor(readonly child: ChildProcess) {
+    this.exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.stdout!.on('data', (chunk: Buffer) => {
       this.buffer += chunk.toString();
       let i: number;
@@ -143,6 +155,17 @@ class ServerClient {
         this.waiters.shift()?.(line);
       }
     });
+  }
+
+  async listening(): Promise<void> {
+    if ((await this.line()) !== 'listening') throw new Error('the bench server did not start');
+  }
+
+  /** End of its stdin stops it; killed if it has not gone within 5 s. */
+  async stop(): Promise<void> {
+    this.child.stdin!.end();
+    await Promise.race([this.exited, sleep(5000)]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 
   line(timeoutMs = 30_000): Promise<string> {
@@ -167,6 +190,42 @@ class ServerClient {
     this.child.stdin!.write(`at ${k}\n`);
     const t = Number(await answer);
     return t < 0 ? undefined : t;
+  }
+}
+
+/** The checker under test, its stdout and stderr in its log file. */
+class Tool {
+  readonly child: ChildProcess;
+  /** Resolves when it has exited (or could not be started). */
+  readonly gone: Promise<void>;
+  exited = false;
+
+  constructor(spec: ToolSpec) {
+    const fd = openSync(spec.log, 'w');
+    try {
+      this.child = spawn(spec.argv[0]!, spec.argv.slice(1), { env: spec.env, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    this.gone = new Promise((resolve) => {
+      const gone = () => {
+        this.exited = true;
+        resolve();
+      };
+      this.child.once('exit', gone).once('error', gone);
+    });
+  }
+
+  /** SIGTERM, then SIGKILL after 10 s: the ms it took to go on SIGTERM, null when it had to be killed. */
+  async stop(): Promise<number | null> {
+    if (this.exited) return null;
+    const t = now();
+    this.child.kill('SIGTERM');
+    const stopped = await Promise.race([this.gone.then(() => true), sleep(10_000).then(() => false)]);
+    if (stopped) return now() - t;
+    this.child.kill('SIGKILL');
+    await this.gone;
+    return null;
   }
 }
 
@@ -315,10 +374,9 @@ async function floor(spec: FloorSpec): Promise<FloorResult> {
   const binaryStartMs = best([0, 1, 2].map(() => timed([spec.binary, '--version'], undefined, spec.env)));
   const nodeStartMs = best([0, 1, 2].map(() => timed(['node', '-e', '0'], undefined, spec.env)));
   const wakeupMs = await wakeupCost(spec.env);
-  const srv = spawn(spec.serverArgv[0]!, spec.serverArgv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const server = new ServerClient(srv);
+  const server = ServerClient.start(spec.serverArgv);
   try {
-    if ((await server.line()) !== 'listening') throw new Error('the bench server did not start');
+    await server.listening();
     const connects: number[] = [];
     for (let i = 0; i < 2; i++) {
       connects.push(await connectAll(spec.addresses));
@@ -334,23 +392,13 @@ async function floor(spec: FloorSpec): Promise<FloorResult> {
     return { reals: spec.addresses.length, binaryStartMs, nodeStartMs, connectAllMs: best(connects), restoreMs, saveMs, procReadMs, wakeupMs };
   } finally {
     spawnSync('ipvsadm', ['-C'], { stdio: 'ignore' });
-    srv.stdin!.end();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    if (srv.exitCode === null) srv.kill('SIGKILL');
+    await server.stop();
   }
 }
 
 // ---- follow: the services appear and go with the VIP (followvip) ----
 
-export interface FollowSpec {
-  /** lvsd's command line and its whole environment, its stdout and stderr. */
-  argv: string[];
-  env: Record<string, string>;
-  log: string;
-  serverArgv: string[];
-  reals: number;
-  /** The virtual service as /proc/net/ip_vs shows it. */
-  service: string;
+export interface FollowSpec extends ToolSpec {
   vip: string;
   /** The director's NIC (the VIP there: held, the services in) and its prefix there. */
   nic: string;
@@ -450,23 +498,17 @@ async function follow(spec: FollowSpec): Promise<FollowResult> {
   const result: FollowResult = { reals: spec.reals, startMs: null, cycles: [], restoreMs: null, pollMs: spec.pollMs, logTail: '' };
   const vip = `${spec.vip}/${spec.prefix}`;
   const full = (v: IpvsView) => v.service && v.up >= spec.reals;
-  const srv = spawn(spec.serverArgv[0]!, spec.serverArgv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const server = new ServerClient(srv);
+  const server = ServerClient.start(spec.serverArgv);
   const monitor = spawn('ip', ['-ts', '-o', 'monitor', 'address'], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const events = new AddressEvents(monitor);
-  let tool: ChildProcess | undefined;
+  let tool: Tool | undefined;
   try {
-    if ((await server.line()) !== 'listening') throw new Error('the bench server did not start');
+    await server.listening();
     if (readIpvs(spec.service).service) throw new Error(`${spec.service} is in the IPVS table before the start`);
     // Promoted to begin with: lvsd starts with the VIP held and fills its table.
     await ipBatch([`addr add ${vip} dev ${spec.nic}`]);
-    const fd = openSync(spec.log, 'w');
     const t0 = now();
-    try {
-      tool = spawn(spec.argv[0]!, spec.argv.slice(1), { env: spec.env, stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
+    tool = new Tool(spec);
     const startCap = { ...spec, capMs: spec.startCapMs };
     if ((await pollUntil(startCap, full)) === null) throw new Error(`lvsd had no full table ${spec.startCapMs / 1000} s after its start`);
     result.startMs = now() - t0;
@@ -502,19 +544,12 @@ async function follow(spec: FollowSpec): Promise<FollowResult> {
     result.error = err instanceof Error ? err.message : String(err);
     return result;
   } finally {
-    if (tool && tool.exitCode === null) {
-      const exit = new Promise((resolve) => tool!.once('exit', resolve));
-      tool.kill('SIGTERM');
-      await Promise.race([exit, sleep(10_000)]);
-      if (tool.exitCode === null) tool.kill('SIGKILL');
-    }
+    await tool?.stop();
     monitor.kill('SIGTERM');
     spawnSync('ip', ['addr', 'del', vip, 'dev', spec.nic], { stdio: 'ignore' });
     spawnSync('ip', ['addr', 'del', `${spec.vip}/32`, 'dev', 'lo'], { stdio: 'ignore' });
     spawnSync('ipvsadm', ['-C'], { stdio: 'ignore' });
-    srv.stdin!.end();
-    await sleep(200);
-    if (srv.exitCode === null) srv.kill('SIGKILL');
+    await server.stop();
     // What lvsd's write costs here without lvsd: the same service and reals, one ipvsadm -R, best of 3.
     if (!result.error) {
       try {
@@ -541,32 +576,16 @@ async function drive(spec: DriveSpec): Promise<DriveResult> {
   };
   if (readIpvs(spec.service).service) throw new Error(`${spec.service} is in the IPVS table before the start`);
 
-  const srv = spawn(spec.serverArgv[0]!, spec.serverArgv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const server = new ServerClient(srv);
-  const exited = new Promise<void>((resolve) => srv.once('exit', () => resolve()));
-  let tool: ChildProcess | undefined;
-  let toolExit: Promise<void> = Promise.resolve();
-  let toolGone = false;
+  const server = ServerClient.start(spec.serverArgv);
+  let tool: Tool | undefined;
   try {
-    if ((await server.line()) !== 'listening') throw new Error('the bench server did not start');
+    await server.listening();
 
-    const fd = openSync(spec.log, 'w');
     const forks0 = forks();
     const wall0 = Date.now();
     const t0 = now();
-    try {
-      tool = spawn(spec.argv[0]!, spec.argv.slice(1), { env: spec.env, stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
-    toolExit = new Promise((resolve) => {
-      const gone = () => {
-        toolGone = true;
-        resolve();
-      };
-      tool!.once('exit', gone).once('error', gone);
-    });
-    const pid = tool.pid;
+    tool = new Tool(spec);
+    const pid = tool.child.pid;
     if (pid === undefined) throw new Error(`cannot start ${spec.argv.join(' ')}`);
     log(`${spec.tool} started (pid ${pid}) with ${spec.reals} reals`);
 
@@ -590,7 +609,7 @@ async function drive(spec: DriveSpec): Promise<DriveResult> {
         log(`${spec.tool}: ${v.up}/${spec.reals} up at the cap of ${spec.fullCapMs / 1000} s; waiting on for a settled table`);
       }
       if (t > spec.settleCapMs) break;
-      if (toolGone) throw new Error(`${spec.tool} exited before the table was full`);
+      if (tool.exited) throw new Error(`${spec.tool} exited before the table was full`);
       await sleep(spec.pollMs);
     }
     if (result.fullMs !== null && result.fullMs > spec.fullCapMs) result.fullMs = null;
@@ -617,7 +636,7 @@ async function drive(spec: DriveSpec): Promise<DriveResult> {
       connections: n1 - n0,
       forks: f1 - f0,
     };
-    if (toolGone) throw new Error(`${spec.tool} exited during the CPU window`);
+    if (tool.exited) throw new Error(`${spec.tool} exited during the CPU window`);
 
     // 3. Black-hole one real: its packets are dropped on the reals' side, silently.
     run(['tc', '-n', spec.realsNs, 'qdisc', 'add', 'dev', spec.dev, 'ingress']);
@@ -634,7 +653,7 @@ async function drive(spec: DriveSpec): Promise<DriveResult> {
         result.forksToRemove = forks() - fb - 1; // less the tc that set the filter
         break;
       }
-      if (t > spec.removeCapMs || toolGone) break;
+      if (t > spec.removeCapMs || tool.exited) break;
       await sleep(spec.pollMs);
     }
     result.probe = await probe(spec.victim.address, 1500);
@@ -647,21 +666,10 @@ async function drive(spec: DriveSpec): Promise<DriveResult> {
     result.error = err instanceof Error ? err.message : String(err);
     return result;
   } finally {
-    if (tool && !toolGone) {
-      const ts = now();
-      tool.kill('SIGTERM');
-      const stopped = await Promise.race([toolExit.then(() => true), sleep(10_000).then(() => false)]);
-      if (!stopped) {
-        tool.kill('SIGKILL');
-        await toolExit;
-      }
-      result.stopMs = stopped ? now() - ts : null;
-    }
+    if (tool && !tool.exited) result.stopMs = await tool.stop();
     spawnSync('tc', ['-n', spec.realsNs, 'qdisc', 'del', 'dev', spec.dev, 'ingress'], { stdio: 'ignore' });
     spawnSync('ipvsadm', ['-C'], { stdio: 'ignore' });
-    srv.stdin!.end();
-    await Promise.race([exited, sleep(5000)]);
-    if (srv.exitCode === null) srv.kill('SIGKILL');
+    await server.stop();
     result.logTail = tail(spec.log);
   }
 }

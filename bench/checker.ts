@@ -509,42 +509,54 @@ function sizesFromEnv(): number[] {
   return sizes;
 }
 
-export async function benchChecker(): Promise<void> {
-  const sizes = sizesFromEnv();
-  const info = machine(BINARY, root);
-  delete info.hyperfine;
-  const started = Date.now();
-  process.stderr.write('bench checker: booting the UML lab\n');
+/**
+ * Boots the UML lab, adds its versions to `info`, builds the two namespaces, runs `body` and tears all
+ * down, also on SIGINT and SIGTERM. `name` prefixes the progress lines.
+ */
+export async function inLab(name: string, info: Record<string, string>, body: (lab: Lab) => Promise<void>): Promise<void> {
+  process.stderr.write(`bench ${name}: booting the UML lab\n`);
   const kernel = await openKernel('uml');
   let lab: Lab | undefined;
   const cleanup = async () => {
-    if (lab) await tearDown(lab).catch((err: unknown) => process.stderr.write(`bench checker: cleanup: ${String(err)}\n`));
+    if (lab) await tearDown(lab).catch((err: unknown) => process.stderr.write(`bench ${name}: cleanup: ${String(err)}\n`));
     await kernel.close();
   };
   const onSignal = (sig: NodeJS.Signals) => void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  const results: Run[] = [];
-  const floors: FloorResult[] = [];
   try {
     info['lab kernel'] = `User-Mode Linux ${(await check(kernel, { argv: ['uname', '-r'] })).trim()}, one virtual CPU, 2 GiB`;
     info.ldirectord = (await check(kernel, { argv: ['dpkg-query', '-W', '-f', '${Version}', 'ldirectord'] })).trim();
     info.ipvsadm = (await check(kernel, { argv: ['dpkg-query', '-W', '-f', '${Version}', 'ipvsadm'] })).trim();
     lab = await setUp(kernel);
-    for (const n of sizes) {
-      const cfg = await prepareSize(lab, n);
-      process.stderr.write(`bench checker: floors, ${n} reals\n`);
-      floors.push(await floor(lab, n));
-      for (const tool of ORDER) {
-        process.stderr.write(`bench checker: ${tool}, ${n} reals\n`);
-        results.push(await measure(lab, tool, n, cfg));
-      }
-    }
-  } catch (err) {
-    if (results.length > 0) console.log(report(results, floors).tables);
-    throw err;
+    await body(lab);
   } finally {
     await cleanup();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+
+export async function benchChecker(): Promise<void> {
+  const sizes = sizesFromEnv();
+  const info = machine(BINARY, root);
+  delete info.hyperfine;
+  const started = Date.now();
+  const results: Run[] = [];
+  const floors: FloorResult[] = [];
+  try {
+    await inLab('checker', info, async (lab) => {
+      for (const n of sizes) {
+        const cfg = await prepareSize(lab, n);
+        process.stderr.write(`bench checker: floors, ${n} reals\n`);
+        floors.push(await floor(lab, n));
+        for (const tool of ORDER) {
+          process.stderr.write(`bench checker: ${tool}, ${n} reals\n`);
+          results.push(await measure(lab, tool, n, cfg));
+        }
+      }
+    });
+  } catch (err) {
+    if (results.length > 0) console.log(report(results, floors).tables);
+    throw err;
   }
   info['load average at end'] = loadAverage();
   info.duration = `${fmt((Date.now() - started) / 60_000)} min`;

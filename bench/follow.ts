@@ -5,8 +5,8 @@
 // lvsd in lvskit's previous layout), from its start to the same full table.
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { check, openKernel } from '../lab';
-import { driver, ENV, measure, prepareSize, procName, realAddress, setUp, tearDown, VIP, type Lab, type Run, type Tool } from './checker';
+import { check } from '../lab';
+import { driver, ENV, inLab, measure, prepareSize, procName, realAddress, VIP, type Lab, type Run, type Tool } from './checker';
 import type { FollowResult, FollowSpec } from './checker-guest';
 import { fmt, loadAverage, machine, stats, table } from './measure';
 
@@ -186,21 +186,8 @@ export async function benchFollow(): Promise<void> {
   const info = machine(BINARY, root);
   delete info.hyperfine;
   const started = Date.now();
-  process.stderr.write('bench follow: booting the UML lab\n');
-  const kernel = await openKernel('uml');
-  let lab: Lab | undefined;
-  const cleanup = async () => {
-    if (lab) await tearDown(lab).catch((err: unknown) => process.stderr.write(`bench follow: cleanup: ${String(err)}\n`));
-    await kernel.close();
-  };
-  const onSignal = (sig: NodeJS.Signals) => void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const results: SizeResult[] = [];
-  try {
-    info['lab kernel'] = `User-Mode Linux ${(await check(kernel, { argv: ['uname', '-r'] })).trim()}, one virtual CPU`;
-    info.ldirectord = (await check(kernel, { argv: ['dpkg-query', '-W', '-f', '${Version}', 'ldirectord'] })).trim();
-    info.ipvsadm = (await check(kernel, { argv: ['dpkg-query', '-W', '-f', '${Version}', 'ipvsadm'] })).trim();
-    lab = await setUp(kernel);
+  await inLab('follow', info, async (lab) => {
     for (const n of SIZES) {
       const cfg = await prepareSize(lab, n);
       process.stderr.write(`bench follow: lvsd following the VIP, ${n} reals\n`);
@@ -212,10 +199,7 @@ export async function benchFollow(): Promise<void> {
       }
       results.push({ reals: n, follow, cold });
     }
-  } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
+  });
   info['load average at end'] = loadAverage();
   info.duration = `${fmt((Date.now() - started) / 60_000)} min`;
   const r = report(results);
